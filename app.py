@@ -1,0 +1,214 @@
+"""Composition root and CLI: settings -> store -> service -> platforms -> one aiohttp app."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.config import Settings, Trust, load_trust
+from bot.errors import ConfigError
+from bot.outbox import OutboxWorker
+from bot.policy import DEFAULT_POLICY, Policy, load_policy
+from bot.service import CaseService
+from bot.store import Store
+from bot.timeline import verify
+from bot.tinydb_store import TinyDBStore
+from handlers.channel import Channel
+
+log = logging.getLogger("app")
+STORE_KEY = web.AppKey("service", CaseService)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    settings: Settings
+    trust: Trust
+    policy: Policy
+
+
+def load(settings: Settings) -> Loaded:
+    """Read the trust file and the policy it names; raise ConfigError naming what is wrong."""
+    trust = load_trust(settings.trust_config)
+    policy = load_policy(trust.policy_file or DEFAULT_POLICY)
+    if settings.database_url:
+        raise ConfigError(
+            "environment",
+            "DATABASE_URL",
+            "the PostgreSQL store is not available in this version",
+        )
+    return Loaded(settings, trust, policy)
+
+
+def make_store(settings: Settings) -> Store:
+    return TinyDBStore(settings.data_dir)
+
+
+def make_channels(loaded: Loaded, service: CaseService) -> list[Channel]:
+    settings = loaded.settings
+    channels: list[Channel] = []
+    if settings.slack.enabled:
+        from handlers.slack import SlackChannel
+
+        channels.append(SlackChannel(settings, service))
+    if settings.teams.enabled:
+        from handlers.teams import TeamsChannel
+
+        channels.append(TeamsChannel(settings, service))
+    return channels
+
+
+def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
+    """The one aiohttp application: /healthz, and the platform routes that are enabled."""
+    settings = loaded.settings
+    store = store or make_store(settings)
+    service = CaseService(store, loaded.trust, loaded.policy)
+    channels = make_channels(loaded, service)
+    worker = OutboxWorker(service, {c.name: c.sender for c in channels})
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[STORE_KEY] = service
+    started = time.monotonic()
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "status": "ok",
+                "uptime_seconds": round(time.monotonic() - started, 1),
+                "store": store.health(),
+                "platforms": {p.name.lower(): p.enabled for p in settings.platforms},
+                "policy": {
+                    "version": loaded.policy.version,
+                    "review_due": loaded.policy.review_due.isoformat(),
+                    "past_review": loaded.policy.is_past_review(service.today()),
+                },
+            }
+        )
+
+    app.router.add_get("/healthz", healthz)
+    for channel in channels:
+        channel.mount(app)
+
+    async def lifecycle(app: web.Application):  # noqa: ANN202 - aiohttp cleanup context
+        await store.open()
+        for channel in channels:
+            await channel.start()
+        worker.start()
+        yield
+        await worker.stop()
+        for channel in channels:
+            await channel.stop()
+        await store.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def describe(loaded: Loaded) -> list[str]:
+    """What `check` and the start-up log say: platforms, with why, and every warning."""
+    lines = []
+    for p in loaded.settings.platforms:
+        lines.append(f"{p.name}: {'enabled' if p.enabled else 'disabled'} ({p.why})")
+    lines.append(
+        f"Trust: {loaded.trust.name}, {len(loaded.trust.schools)} school(s), "
+        f"from {loaded.trust.source}"
+    )
+    lines.append(f"Policy: version {loaded.policy.version}, {len(loaded.policy.rules)} rules")
+    for w in (*loaded.settings.warnings, *loaded.policy.warnings(time_today(loaded))):
+        lines.append(f"Warning: {w}")
+    return lines
+
+
+def time_today(loaded: Loaded):  # noqa: ANN201 - a date
+    from datetime import datetime
+
+    return datetime.now(loaded.trust.tz).date()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    loaded = load(settings)
+    for line in describe(loaded):
+        (log.warning if line.startswith("Warning") else log.info)(line)
+    app = build_app(loaded)
+    log.info("Listening on http://%s:%d (health: /healthz)", settings.host, settings.port)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    loaded = load(Settings.from_env())
+    for line in describe(loaded):
+        print(line)
+    print("OK: the trust file and the policy are valid.")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    store = make_store(load(Settings.from_env()).settings)
+
+    async def run() -> int:
+        await store.open()
+        bad = 0
+        references = await store.references()
+        for ref in references:
+            record = await store.load(ref)
+            problems = verify(record.timeline) if record else ["missing"]
+            for p in problems:
+                print(f"{ref}: {p}")
+            bad += bool(problems)
+        await store.close()
+        print(f"Checked {len(references)} case(s): {bad} with a broken timeline.")
+        return 1 if bad else 0
+
+    return asyncio.run(run())
+
+
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    from handlers.teams_package import build_teams_package
+
+    settings = Settings.from_env()
+    app_id = args.app_id or settings.app_id
+    if not app_id:
+        raise ConfigError("environment", "MicrosoftAppId", "needed to build the Teams app package")
+    out = build_teams_package(app_id, args.domain, Path(args.out))
+    print(f"Wrote {out}: upload it in Teams admin (Manage apps > Upload).")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    parser = argparse.ArgumentParser(prog="python app.py", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the server (the default)").set_defaults(func=cmd_serve)
+    sub.add_parser("check", help="check the trust file and the policy").set_defaults(func=cmd_check)
+    audit = sub.add_parser("audit", help="verify every case's hash-chained timeline")
+    audit.add_argument("action", choices=["verify"])
+    audit.set_defaults(func=cmd_audit)
+    pkg = sub.add_parser("teams-package", help="build the Teams app package (zip)")
+    pkg.add_argument(
+        "--domain",
+        required=True,
+        help="the bot's public host name, e.g. bot.example.org",
+    )
+    pkg.add_argument("--app-id", default="", help="defaults to MicrosoftAppId")
+    pkg.add_argument("--out", default="build/teams-app.zip")
+    pkg.set_defaults(func=cmd_teams_package)
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", cmd_serve)
+    try:
+        return func(args)
+    except ConfigError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

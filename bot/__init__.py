@@ -1,0 +1,1 @@
+"""The platform-neutral core: policy, cases, service and store."""

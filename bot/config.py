@@ -1,0 +1,332 @@
+"""Settings from the environment and the trust file, checked with precise messages."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_TRUST = ROOT / "trust.example.toml"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PREFIX = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
+HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class School:
+    id: str
+    name: str
+    staff_email_domains: tuple[str, ...]
+    approvers: tuple[str, ...]
+    safeguarding_leads: tuple[str, ...]
+    slack_leadership_channel: str = ""
+    teams_leadership_channel: str = ""
+
+    def is_approver(self, email: str) -> bool:
+        return email.lower() in self.approvers
+
+    def is_lead(self, email: str) -> bool:
+        return email.lower() in self.approvers or email.lower() in self.safeguarding_leads
+
+
+@dataclass(frozen=True)
+class Trust:
+    name: str
+    reference_prefix: str
+    timezone: str
+    working_hours: tuple[time, time]
+    retention_years: int
+    staff_email_domains: tuple[str, ...]
+    schools: tuple[School, ...]
+    evidence_max_files: int = 10
+    evidence_max_bytes: int = 20 * 1024 * 1024
+    policy_file: Path | None = None
+    source: str = ""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def school(self, school_id: str) -> School | None:
+        return next((s for s in self.schools if s.id == school_id), None)
+
+    def schools_for(self, email: str) -> tuple[School, ...]:
+        """The schools a member of staff may report for: their own, or all for trust-wide staff."""
+        domain = email.lower().rpartition("@")[2]
+        own = tuple(s for s in self.schools if domain in s.staff_email_domains)
+        if own:
+            return own
+        led = tuple(s for s in self.schools if s.is_lead(email))
+        if led or domain in self.staff_email_domains:
+            return led or self.schools
+        return ()
+
+    def led_by(self, email: str) -> tuple[School, ...]:
+        return tuple(s for s in self.schools if s.is_lead(email))
+
+
+def _emails(raw: Any, key: str, source: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(e, str) for e in raw):
+        raise ConfigError(source, key, "must be a list of email addresses")
+    for e in raw:
+        if not EMAIL.match(e):
+            raise ConfigError(source, key, f"{e!r} is not an email address")
+    return tuple(e.lower() for e in raw)
+
+
+def _domains(raw: Any, key: str, source: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(d, str) and "." in d for d in raw):
+        raise ConfigError(source, key, 'must be a list of domains such as "oakprimary.example"')
+    return tuple(d.lower().lstrip("@") for d in raw)
+
+
+def _str(
+    table: Mapping[str, Any],
+    key: str,
+    where: str,
+    source: str,
+    default: str | None = None,
+) -> str:
+    value = table.get(key, default)
+    if value is None:
+        raise ConfigError(source, f"{where}{key}", "missing")
+    if not isinstance(value, str):
+        raise ConfigError(source, f"{where}{key}", "must be a string")
+    return value
+
+
+def load_trust(path: Path) -> Trust:
+    source = str(path)
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(source, "-", "the trust file does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, "-", f"not valid TOML ({exc})") from None
+    return parse_trust(raw, source, Path(path).parent)
+
+
+def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
+    t = raw.get("trust")
+    if not isinstance(t, dict):
+        raise ConfigError(source, "[trust]", "missing")
+    prefix = _str(t, "reference_prefix", "trust.", source)
+    if not PREFIX.match(prefix):
+        raise ConfigError(
+            source,
+            "trust.reference_prefix",
+            '2 to 8 capital letters or digits, such as "OAK"',
+        )
+    tz = _str(t, "timezone", "trust.", source, "Europe/London")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(source, "trust.timezone", f"unknown time zone {tz!r}") from None
+    hours = _str(t, "working_hours", "trust.", source, "08:00-17:00")
+    m = HOURS.match(hours)
+    if not m:
+        raise ConfigError(source, "trust.working_hours", 'must look like "08:00-17:00"')
+    start, end = time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
+    if start >= end:
+        raise ConfigError(source, "trust.working_hours", "the day must end after it starts")
+    retention = t.get("retention_years", 6)
+    if not isinstance(retention, int) or retention < 1:
+        raise ConfigError(
+            source,
+            "trust.retention_years",
+            "must be a whole number of years, 1 or more",
+        )
+    max_files = t.get("evidence_max_files", 10)
+    max_mb = t.get("evidence_max_mb", 20)
+    if not isinstance(max_files, int) or max_files < 1:
+        raise ConfigError(source, "trust.evidence_max_files", "must be a whole number, 1 or more")
+    if not isinstance(max_mb, (int, float)) or max_mb <= 0:
+        raise ConfigError(source, "trust.evidence_max_mb", "must be a positive number of megabytes")
+    schools_raw = raw.get("school")
+    if not isinstance(schools_raw, list) or not schools_raw:
+        raise ConfigError(source, "[[school]]", "at least one school is needed")
+    schools = []
+    for n, s in enumerate(schools_raw):
+        sid = s.get("id")
+        if not isinstance(sid, str) or not re.match(r"^[a-z0-9][a-z0-9-]*$", sid):
+            raise ConfigError(
+                source,
+                f"school[{n}].id",
+                "needs an id of lower-case letters, digits and dashes",
+            )
+        where = f"school.{sid}."
+        approvers = _emails(s.get("approvers"), f"{where}approvers", source)
+        if not approvers:
+            raise ConfigError(
+                source, f"{where}approvers", "each school needs at least one approver"
+            )
+        known = {
+            "id",
+            "name",
+            "staff_email_domains",
+            "approvers",
+            "safeguarding_leads",
+            "slack_leadership_channel",
+            "teams_leadership_channel",
+        }
+        if set(s) - known:
+            raise ConfigError(source, where.rstrip("."), f"unknown keys {sorted(set(s) - known)}")
+        schools.append(
+            School(
+                id=sid,
+                name=_str(s, "name", where, source),
+                staff_email_domains=_domains(
+                    s.get("staff_email_domains", []),
+                    f"{where}staff_email_domains",
+                    source,
+                ),
+                approvers=approvers,
+                safeguarding_leads=_emails(
+                    s.get("safeguarding_leads", []),
+                    f"{where}safeguarding_leads",
+                    source,
+                ),
+                slack_leadership_channel=_str(s, "slack_leadership_channel", where, source, ""),
+                teams_leadership_channel=_str(s, "teams_leadership_channel", where, source, ""),
+            )
+        )
+    ids = [s.id for s in schools]
+    for sid in ids:
+        if ids.count(sid) > 1:
+            raise ConfigError(source, f"school.{sid}", "duplicate school id")
+    policy = t.get("policy_file")
+    return Trust(
+        name=_str(t, "name", "trust.", source),
+        reference_prefix=prefix,
+        timezone=tz,
+        working_hours=(start, end),
+        retention_years=retention,
+        staff_email_domains=_domains(
+            t.get("staff_email_domains", []), "trust.staff_email_domains", source
+        ),
+        schools=tuple(schools),
+        evidence_max_files=max_files,
+        evidence_max_bytes=int(max_mb * 1024 * 1024),
+        policy_file=(base / policy) if isinstance(policy, str) else None,
+        source=source,
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    enabled: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 3978
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    trust_config: Path = Path("./trust.toml")
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = ""
+    app_id: str = ""
+    app_password: str = ""
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    warnings: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        port_raw = env.get("PORT", "3978")
+        if not port_raw.isdigit() or not 0 <= int(port_raw) < 65536:
+            raise ConfigError("environment", "PORT", f"{port_raw!r} is not a port number")
+        trust = Path(env.get("TRUST_CONFIG", "./trust.toml"))
+        warnings: list[str] = []
+        if "TRUST_CONFIG" not in env and not trust.exists():
+            warnings.append(
+                f"No trust file at {trust}: using the bundled example {EXAMPLE_TRUST.name}. "
+                "Copy it to trust.toml and put in your schools."
+            )
+            trust = EXAMPLE_TRUST
+        url = env.get("DATABASE_URL", "")
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("environment", "DATABASE_URL", "must start with postgresql://")
+        return cls(
+            host=env.get("HOST", "127.0.0.1"),
+            port=int(port_raw),
+            data_dir=Path(env.get("DATA_DIR", "./data")),
+            database_url=url,
+            trust_config=trust,
+            slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
+            slack_app_token=env.get("SLACK_APP_TOKEN", ""),
+            slack_api_url=env.get("SLACK_API_URL", ""),
+            app_id=env.get("MicrosoftAppId", ""),
+            app_password=env.get("MicrosoftAppPassword", ""),
+            app_type=env.get("MicrosoftAppType", "MultiTenant") or "MultiTenant",
+            app_tenant_id=env.get("MicrosoftAppTenantId", ""),
+            warnings=tuple(warnings),
+        )
+
+    @property
+    def slack(self) -> Platform:
+        missing = [
+            n
+            for n, v in (
+                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            )
+            if not v
+        ]
+        if self.slack_bot_token and self.slack_app_token:
+            return Platform("Slack", True, "Socket Mode (SLACK_APP_TOKEN is set)")
+        if missing:
+            return Platform("Slack", False, f"{' and '.join(missing)} not set")
+        return Platform("Slack", True, "HTTP mode at POST /slack/events")
+
+    @property
+    def teams(self) -> Platform:
+        if self.app_id:
+            if not self.app_password and self.app_type != "UserAssignedMSI":
+                return Platform("Teams", False, "MicrosoftAppPassword not set (MicrosoftAppId is)")
+            return Platform(
+                "Teams",
+                True,
+                f"authenticated as app {self.app_id} at POST /api/messages",
+            )
+        if is_loopback(self.host):
+            return Platform(
+                "Teams",
+                True,
+                "MicrosoftAppId not set: unauthenticated (Bot Framework Emulator) on loopback only",
+            )
+        return Platform(
+            "Teams",
+            False,
+            f"MicrosoftAppId not set and HOST {self.host} is not a loopback address: "
+            "refusing unauthenticated traffic",
+        )
+
+    @property
+    def platforms(self) -> tuple[Platform, ...]:
+        return (self.slack, self.teams)

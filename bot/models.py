@@ -1,0 +1,398 @@
+"""The records: reports, cases, decisions, timeline events and outbox messages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.errors import InvalidTransition
+
+
+class Urgency(StrEnum):
+    STANDARD = "standard"
+    HIGH = "high"
+    URGENT = "urgent"
+
+    @property
+    def rank(self) -> int:
+        return list(Urgency).index(self)
+
+
+class Status(StrEnum):
+    SUBMITTED = "submitted"
+    AWAITING_DECISION = "awaiting_decision"
+    MORE_INFO_REQUESTED = "more_info_requested"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_open(self) -> bool:
+        return self is not Status.CLOSED
+
+    @property
+    def awaits_decision(self) -> bool:
+        return self in (
+            Status.AWAITING_DECISION,
+            Status.MORE_INFO_REQUESTED,
+            Status.REOPENED,
+        )
+
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.SUBMITTED: frozenset({Status.AWAITING_DECISION}),
+    Status.AWAITING_DECISION: frozenset(
+        {Status.APPROVED, Status.DECLINED, Status.MORE_INFO_REQUESTED}
+    ),
+    Status.MORE_INFO_REQUESTED: frozenset(
+        {Status.AWAITING_DECISION, Status.APPROVED, Status.DECLINED}
+    ),
+    Status.APPROVED: frozenset({Status.IN_PROGRESS, Status.CLOSED}),
+    Status.DECLINED: frozenset({Status.CLOSED, Status.REOPENED}),
+    Status.IN_PROGRESS: frozenset({Status.CLOSED}),
+    Status.CLOSED: frozenset({Status.REOPENED}),
+    Status.REOPENED: frozenset({Status.AWAITING_DECISION, Status.APPROVED, Status.DECLINED}),
+}
+
+
+def check_transition(current: Status, wanted: Status) -> Status:
+    """Return wanted if the policy's workflow allows it, else raise InvalidTransition."""
+    if wanted not in TRANSITIONS[current]:
+        raise InvalidTransition(current.value, wanted.value)
+    return wanted
+
+
+class DecisionKind(StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person as a platform knows them; email ties them to the trust file."""
+
+    platform: str
+    user_id: str
+    email: str
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What the reporter said about the post: immutable once submitted."""
+
+    platform: str
+    link: str
+    seen_on: date
+    post_text: str
+    author_relationship: str
+    author_name: str
+    about: tuple[str, ...]
+    categories: tuple[str, ...]
+    other_category: str
+    facts: tuple[str, ...]
+    history: str
+    investigation_under_way: bool
+    child_note: str
+    school_id: str
+
+
+@dataclass(frozen=True)
+class RecommendedAction:
+    action_id: str
+    clause: str
+    reason: str
+    rule_id: str
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    urgency: Urgency
+    actions: tuple[RecommendedAction, ...]
+    fired_rules: tuple[str, ...]
+
+    @property
+    def action_ids(self) -> tuple[str, ...]:
+        return tuple(a.action_id for a in self.actions)
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: DecisionKind
+    by: Actor
+    at: datetime
+    actions: tuple[str, ...] = ()
+    other_action: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A retained file (5.1.7): who captured it, when, and its SHA-256."""
+
+    sha256: str
+    name: str
+    size: int
+    media_type: str
+    captured_by: Actor
+    captured_at: datetime
+    source: str
+
+    @property
+    def short_hash(self) -> str:
+        return self.sha256[:12]
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a card of this case lives on a platform, so it can be updated in place."""
+
+    platform: str
+    purpose: str
+    conversation: str
+    message_id: str
+    extra: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class InfoRequest:
+    question: str
+    asked_by: Actor
+    asked_at: datetime
+    answer: str = ""
+    answered_at: datetime | None = None
+
+
+class Notice(StrEnum):
+    """What an outbox message tells whom; the platform's sender renders it."""
+
+    RECEIPT = "receipt"  # to the reporter: reference, next steps, clause 4.1
+    APPROVAL_CARD = "approval_card"  # to the leadership channel or each approver
+    SAFEGUARDING_ALERT = "safeguarding_alert"  # urgent cases: to the safeguarding leads
+    CARD_UPDATE = "card_update"  # re-render every approval card in place
+    DECISION_NOTE = "decision_note"  # the decision, in the card's thread
+    DECISION_TO_REPORTER = "decision_to_reporter"
+    INFO_QUESTION = "info_question"  # to the reporter, with a way to answer; noted in the thread
+    INFO_ANSWER = "info_answer"  # the reporter's answer, in the card's thread
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    id: str
+    notice: Notice
+    platform: str
+    created_at: datetime
+    detail: str = ""
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    last_error: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One append-only entry; hash covers the entry and the previous hash."""
+
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    summary: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    prev_hash: str
+    hash: str = ""
+
+    def computed_hash(self) -> str:
+        body = to_plain(replace(self, hash=""))
+        return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Case:
+    reference: str
+    school_id: str
+    status: Status
+    urgency: Urgency
+    reporter: Actor
+    answers: Answers
+    recommendation: Recommendation
+    created_at: datetime
+    submission_key: str
+    version: int = 1
+    decision: Decision | None = None
+    evidence: tuple[Evidence, ...] = ()
+    messages: tuple[MessageRef, ...] = ()
+    info_requests: tuple[InfoRequest, ...] = ()
+
+    def message(self, platform: str, purpose: str) -> tuple[MessageRef, ...]:
+        return tuple(m for m in self.messages if m.platform == platform and m.purpose == purpose)
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """The unit the store saves atomically: a case, its timeline and its outbox."""
+
+    case: Case
+    timeline: tuple[TimelineEvent, ...] = ()
+    outbox: tuple[OutboxMessage, ...] = ()
+    revision: int = 1  # bumped by every save; the store's compare-and-set key
+
+    @property
+    def pending(self) -> tuple[OutboxMessage, ...]:
+        return tuple(m for m in self.outbox if m.delivered_at is None)
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """What the register and listings need, kept in memory for every case."""
+
+    reference: str
+    school_id: str
+    status: Status
+    urgency: Urgency
+    reporter_email: str
+    created_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, case: Case) -> CaseSummary:
+        return cls(
+            case.reference,
+            case.school_id,
+            case.status,
+            case.urgency,
+            case.reporter.email.lower(),
+            case.created_at,
+            case.version,
+        )
+
+
+# Serialisation: plain JSON-able dicts, and back, for every record above.
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def to_plain(record: Any) -> Any:
+    """Dataclasses to dicts, datetimes and dates to ISO strings, tuples to lists."""
+    if hasattr(record, "__dataclass_fields__"):
+        return {f.name: to_plain(getattr(record, f.name)) for f in fields(record)}
+    if isinstance(record, (datetime, date)):
+        return record.isoformat()
+    if isinstance(record, (list, tuple)):
+        return [to_plain(v) for v in record]
+    if isinstance(record, dict):
+        return {k: to_plain(v) for k, v in record.items()}
+    return record
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _actor(d: dict[str, Any]) -> Actor:
+    return Actor(**d)
+
+
+def answers_from(d: dict[str, Any]) -> Answers:
+    d = dict(d)
+    d["seen_on"] = date.fromisoformat(d["seen_on"])
+    for k in ("about", "categories", "facts"):
+        d[k] = tuple(d[k])
+    return Answers(**d)
+
+
+def case_from(d: dict[str, Any]) -> Case:
+    rec = d["recommendation"]
+    decision = d.get("decision")
+    return Case(
+        reference=d["reference"],
+        school_id=d["school_id"],
+        status=Status(d["status"]),
+        urgency=Urgency(d["urgency"]),
+        reporter=_actor(d["reporter"]),
+        answers=answers_from(d["answers"]),
+        recommendation=Recommendation(
+            Urgency(rec["urgency"]),
+            tuple(RecommendedAction(**a) for a in rec["actions"]),
+            tuple(rec["fired_rules"]),
+        ),
+        created_at=datetime.fromisoformat(d["created_at"]),
+        submission_key=d["submission_key"],
+        version=d["version"],
+        decision=None
+        if decision is None
+        else Decision(
+            kind=DecisionKind(decision["kind"]),
+            by=_actor(decision["by"]),
+            at=datetime.fromisoformat(decision["at"]),
+            actions=tuple(decision["actions"]),
+            other_action=decision["other_action"],
+            reason=decision["reason"],
+        ),
+        evidence=tuple(
+            Evidence(
+                **{
+                    **e,
+                    "captured_by": _actor(e["captured_by"]),
+                    "captured_at": datetime.fromisoformat(e["captured_at"]),
+                }
+            )
+            for e in d["evidence"]
+        ),
+        messages=tuple(
+            MessageRef(**{**m, "extra": tuple(tuple(pair) for pair in m["extra"])})
+            for m in d["messages"]
+        ),
+        info_requests=tuple(
+            InfoRequest(
+                question=r["question"],
+                asked_by=_actor(r["asked_by"]),
+                asked_at=datetime.fromisoformat(r["asked_at"]),
+                answer=r["answer"],
+                answered_at=_dt(r["answered_at"]),
+            )
+            for r in d["info_requests"]
+        ),
+    )
+
+
+def event_from(d: dict[str, Any]) -> TimelineEvent:
+    return TimelineEvent(**{**d, "at": datetime.fromisoformat(d["at"])})
+
+
+def outbox_from(d: dict[str, Any]) -> OutboxMessage:
+    return OutboxMessage(
+        **{
+            **d,
+            "notice": Notice(d["notice"]),
+            "created_at": datetime.fromisoformat(d["created_at"]),
+            "next_attempt_at": _dt(d["next_attempt_at"]),
+            "delivered_at": _dt(d["delivered_at"]),
+        }
+    )
+
+
+def case_file_from(d: dict[str, Any]) -> CaseFile:
+    return CaseFile(
+        case=case_from(d["case"]),
+        timeline=tuple(event_from(e) for e in d["timeline"]),
+        outbox=tuple(outbox_from(m) for m in d["outbox"]),
+        revision=d["revision"],
+    )

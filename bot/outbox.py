@@ -1,0 +1,125 @@
+"""Delivers queued notifications in order per case, retrying with backoff until they arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.models import CaseFile, MessageRef, OutboxMessage
+from bot.service import CaseService, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """The platform could not take the message now; retry_after is its hint in seconds."""
+
+    def __init__(self, why: str, retry_after: float | None = None) -> None:
+        super().__init__(why)
+        self.retry_after = retry_after
+
+
+class Sender(Protocol):
+    """A platform's way of delivering a notice; returns where any card it posted lives."""
+
+    async def deliver(self, record: CaseFile, message: OutboxMessage) -> Sequence[MessageRef]: ...
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        service: CaseService,
+        senders: Mapping[str, Sender],
+        clock: Callable[[], datetime] = utcnow,
+        max_backoff: float = 300.0,
+        concurrency: int = 8,
+    ) -> None:
+        self.service = service
+        self.senders = dict(senders)
+        self.clock = clock
+        self.max_backoff = max_backoff
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._gate = asyncio.Semaphore(concurrency)
+        service.on_change(self.wake)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                waiting = await self.drain()
+            except Exception:
+                log.exception("outbox pass failed; trying again shortly")
+                waiting = True
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0 if waiting else 30.0)
+            except TimeoutError:
+                pass
+
+    async def drain(self) -> bool:
+        """One pass over every case with pending messages; True if some still wait."""
+        references = await self.service.store.with_pending_outbox()
+        results = await asyncio.gather(*(self._deliver_case(r) for r in references))
+        return any(results)
+
+    async def _deliver_case(self, reference: str) -> bool:
+        async with self._gate:
+            record = await self.service.store.load(reference)
+            if record is None:
+                return False
+            for message in record.pending:
+                if message.next_attempt_at and message.next_attempt_at > self.clock():
+                    return True
+                sender = self.senders.get(message.platform)
+                if sender is None:
+                    return False  # that platform is not enabled here: keep it for when it is
+                try:
+                    refs = await sender.deliver(record, message)
+                except Exception as exc:  # any failure is retried; the case stays as it was
+                    await self._failed(reference, message, exc)
+                    return True
+                await self.service.delivered(reference, message.id, refs)
+                log.info(
+                    "delivered %s for %s on %s",
+                    message.notice.value,
+                    reference,
+                    message.platform,
+                )
+                loaded = await self.service.store.load(reference)
+                if loaded is None:
+                    return False
+                record = loaded
+            return False
+
+    async def _failed(self, reference: str, message: OutboxMessage, exc: Exception) -> None:
+        hint = exc.retry_after if isinstance(exc, RetryLater) else None
+        delay = hint if hint is not None else min(self.max_backoff, 2.0**message.attempts)
+        retry_at = self.clock() + timedelta(seconds=delay)
+        why = type(exc).__name__ if not isinstance(exc, RetryLater) else str(exc)
+        log.warning(
+            "could not deliver %s for %s on %s (attempt %d, %s); retrying in %.0fs",
+            message.notice.value,
+            reference,
+            message.platform,
+            message.attempts + 1,
+            why,
+            delay,
+        )
+        await self.service.delivery_failed(reference, message.id, why, retry_at)

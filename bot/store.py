@@ -1,0 +1,56 @@
+"""The storage port: what the service needs from any store (TinyDB now, PostgreSQL later)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from bot.models import CaseFile, CaseSummary
+
+
+class Store(Protocol):
+    """Every write returns only once it is durable; a crash leaves the old or the new state."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def next_reference(self, prefix: str, year: int) -> str:
+        """The next unused reference for this prefix and year, such as OAK-2026-0007."""
+        ...
+
+    async def create(self, record: CaseFile) -> None:
+        """Store a new case file; raises StaleVersion if the reference is taken."""
+        ...
+
+    async def load(self, reference: str) -> CaseFile | None: ...
+
+    async def save(self, record: CaseFile) -> None:
+        """Replace a case file whose stored revision is record.revision - 1, else StaleVersion."""
+        ...
+
+    async def find_submission(self, key: str) -> str | None:
+        """The reference of the case filed with this submission key, if any."""
+        ...
+
+    async def summaries(self) -> list[CaseSummary]: ...
+
+    async def references(self) -> list[str]: ...
+
+    async def with_pending_outbox(self) -> list[str]:
+        """References of cases with undelivered outbox messages."""
+        ...
+
+    async def put_evidence(self, data: bytes) -> str:
+        """Keep a file by its SHA-256 (returned); idempotent."""
+        ...
+
+    def evidence_path(self, sha256: str) -> Path: ...
+
+    async def get_value(self, table: str, key: str) -> dict[str, Any] | None: ...
+
+    async def put_value(self, table: str, key: str, value: dict[str, Any]) -> None: ...
+
+    async def delete_value(self, table: str, key: str) -> None: ...
+
+    def health(self) -> dict[str, Any]: ...

@@ -1,0 +1,1 @@
+"""Platform-neutral view models per screen, and their pure renderers."""

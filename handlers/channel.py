@@ -1,0 +1,22 @@
+"""What every platform adapter offers the composition root."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.outbox import Sender
+
+
+class Channel(Protocol):
+    """A platform: its routes on the shared server, its sender for the outbox, its life cycle."""
+
+    name: str  # the platform key used on actors and outbox messages: "slack", "teams"
+    sender: Sender
+
+    def mount(self, app: web.Application) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...

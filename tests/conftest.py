@@ -1,0 +1,98 @@
+"""Shared fixtures: the example trust, the policy, a fresh store and service per test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.config import EXAMPLE_TRUST, Trust, load_trust
+from bot.forms import to_answers
+from bot.models import Actor, Answers
+from bot.policy import Policy, load_policy
+from bot.service import CaseService
+from bot.tinydb_store import TinyDBStore
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+REPORTER = Actor("slack", "UTEACH1", "teacher@oakprimary.example", "Tess Teacher")
+HEAD = Actor("slack", "UHEAD01", "head@oakprimary.example", "Hana Head")
+DEPUTY = Actor("slack", "UDEP001", "deputy@oakprimary.example", "Dev Deputy")
+OTHER_HEAD = Actor("slack", "UHEAD02", "head@oaksecondary.example", "Sam Second")
+DSL = Actor("slack", "UDSL001", "dsl@oakprimary.example", "Dana Lead")
+
+
+def answers_values(**overrides: Any) -> dict[str, Any]:
+    """Valid form values for a standard report; override any field."""
+    values: dict[str, Any] = {
+        "platform": "facebook",
+        "link": "https://facebook.example/post/1",
+        "seen_on": "2026-11-20",
+        "post_text": "The year 4 teacher is useless and should be sacked",
+        "author_relationship": "parent",
+        "author_name": "",
+        "about": ["staff"],
+        "categories": ["complaints"],
+        "facts": [],
+        "history": "not_discussed",
+        "investigation_under_way": [],
+        "child_note": "",
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    return load_policy()
+
+
+@pytest.fixture(scope="session")
+def trust() -> Trust:
+    return load_trust(EXAMPLE_TRUST)
+
+
+@pytest.fixture
+def make_answers(policy: Policy):  # noqa: ANN201
+    def make(**overrides: Any) -> Answers:
+        from bot.forms import report_form
+
+        return to_answers(
+            report_form(policy),
+            answers_values(**overrides),
+            datetime(2026, 11, 26).date(),
+            "oak-primary",
+        )
+
+    return make
+
+
+class Clock:
+    """A settable clock for the service."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[TinyDBStore]:
+    s = TinyDBStore(tmp_path / "data")
+    await s.open()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def service(store: TinyDBStore, trust: Trust, policy: Policy, clock: Clock) -> CaseService:
+    return CaseService(store, trust, policy, clock)
