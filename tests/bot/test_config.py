@@ -1,0 +1,86 @@
+"""The trust file and settings: precise errors, schools by email domain, platform reasons."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from bot.config import EXAMPLE_TRUST, Settings, parse_trust
+from bot.errors import ConfigError
+
+
+def raw_trust() -> dict:
+    return tomllib.loads(EXAMPLE_TRUST.read_text())
+
+
+@pytest.mark.parametrize(
+    ("mutate", "key", "problem"),
+    [
+        (lambda r: r["trust"].update(reference_prefix="oak"), "trust.reference_prefix", "capital"),
+        (
+            lambda r: r["trust"].update(timezone="Mars/Olympus"),
+            "trust.timezone",
+            "unknown time zone",
+        ),
+        (lambda r: r["trust"].update(working_hours="9-5"), "trust.working_hours", "08:00-17:00"),
+        (
+            lambda r: r["school"][0].update(approvers=["not-an-email"]),
+            "school.oak-primary.approvers",
+            "is not an email",
+        ),
+        (
+            lambda r: r["school"][0].update(approvers=[]),
+            "school.oak-primary.approvers",
+            "at least one approver",
+        ),
+        (
+            lambda r: r["school"][1].update(id="oak-primary"),
+            "school.oak-primary",
+            "duplicate school id",
+        ),
+        (lambda r: r["school"][0].update(head="x"), "school.oak-primary", "unknown keys"),
+        (lambda r: r.pop("school"), "[[school]]", "at least one school"),
+        (lambda r: r["trust"].pop("name"), "trust.name", "missing"),
+    ],
+)
+def test_trust_file_errors_name_the_key(mutate, key, problem):
+    raw = raw_trust()
+    mutate(raw)
+    with pytest.raises(ConfigError) as err:
+        parse_trust(raw, "trust.toml")
+    assert (err.value.source, err.value.key) == ("trust.toml", key)
+    assert problem in err.value.problem
+
+
+def test_school_comes_from_email_domain(trust):
+    assert [s.id for s in trust.schools_for("Teacher@OakPrimary.example")] == ["oak-primary"]
+    assert [s.id for s in trust.schools_for("it@oaktrust.example")] == [
+        "oak-primary",
+        "oak-secondary",
+    ]
+    assert trust.schools_for("someone@gmail.example") == ()
+    assert trust.school("oak-primary").is_approver("HEAD@oakprimary.example")
+    assert not trust.school("oak-primary").is_approver("dsl@oakprimary.example")
+
+
+def test_platforms_say_why(tmp_path):
+    s = Settings.from_env({"TRUST_CONFIG": str(EXAMPLE_TRUST)})
+    assert s.slack.why == "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET not set"
+    assert s.teams.enabled and "loopback" in s.teams.why
+    public = Settings.from_env({"HOST": "0.0.0.0", "TRUST_CONFIG": str(EXAMPLE_TRUST)})
+    assert not public.teams.enabled and "not a loopback" in public.teams.why
+    slack = Settings.from_env(
+        {"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y", "SLACK_APP_TOKEN": "z"}
+    )
+    assert slack.slack.enabled and "Socket Mode" in slack.slack.why
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({"PORT": "eighty"})
+    assert err.value.key == "PORT"
+
+
+def test_missing_trust_file_falls_back_to_the_example_with_a_warning(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    s = Settings.from_env({})
+    assert s.trust_config == EXAMPLE_TRUST
+    assert "bundled example" in s.warnings[0]

@@ -1,0 +1,70 @@
+"""The form's questions come from the policy; bad answers give messages by field."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.forms import FieldId, Kind, check, fields_of, report_form, to_answers
+from tests.conftest import answers_values
+
+TODAY = date(2026, 11, 26)
+
+
+def test_questions_follow_the_policy(policy, trust):
+    form = report_form(policy, trust.schools)
+    by_id = {f.id: f for f in fields_of(form)}
+    assert [c.id for c in by_id[FieldId.CATEGORIES].choices] == [c.id for c in policy.categories]
+    assert by_id[FieldId.CATEGORIES].choices[0].label.startswith("4.2.1 ")
+    assert [c.id for c in by_id[FieldId.HISTORY].choices] == [h.id for h in policy.histories]
+    assert by_id[FieldId.SCHOOL].kind is Kind.SELECT
+    assert FieldId.SCHOOL not in {f.id for f in fields_of(report_form(policy, trust.schools[:1]))}
+
+
+def test_blank_form_gives_an_error_for_each_required_question(policy):
+    errors = check(report_form(policy), {}, TODAY)
+    assert set(errors) == {
+        "platform",
+        "seen_on",
+        "post_text",
+        "author_relationship",
+        "about",
+        "categories",
+        "history",
+    }
+
+
+def test_bad_answers_are_explained(policy):
+    form = report_form(policy)
+    errors = check(
+        form,
+        answers_values(
+            link="facebook dot com",
+            seen_on="2027-01-01",
+            categories=["other", "nonsense"],
+            post_text="x" * 3001,
+            platform="myspace",
+            about="staff",
+        ),
+        TODAY,
+    )
+    assert errors["link"].startswith("A link starts with https://")
+    assert errors["seen_on"] == "That date is in the future."
+    assert errors["categories"] == "Pick from the options shown."
+    assert "3000" in errors["post_text"]
+    assert errors["platform"] == "Pick one of the options shown."
+    assert "about" not in errors  # a single string is read as one choice
+
+
+def test_other_needs_its_text(policy):
+    errors = check(report_form(policy), answers_values(categories=["other"]), TODAY)
+    assert errors == {"other_category": "You ticked other: say what is inappropriate about it."}
+
+
+def test_wrong_types_do_not_crash(policy):
+    errors = check(report_form(policy), answers_values(post_text=["a"], about=[1]), TODAY)
+    assert set(errors) == {"post_text", "about"}
+
+
+def test_answers_are_built_and_trimmed(policy):
+    a = to_answers(report_form(policy), answers_values(post_text="  hello  "), TODAY, "oak-primary")
+    assert a.post_text == "hello" and a.school_id == "oak-primary" and a.about == ("staff",)

@@ -1,0 +1,114 @@
+"""Start the real server on 127.0.0.1: in this process (AppRunner) or as `python app.py`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from app import STORE_KEY, build_app, load
+from bot.config import EXAMPLE_TRUST, Settings
+from bot.service import CaseService
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """Settings for a test server: loopback, its own data folder, the example trust file."""
+    return {
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
+        "DATA_DIR": str(data_dir),
+        "TRUST_CONFIG": str(EXAMPLE_TRUST),
+        **extra,
+    }
+
+
+@dataclass
+class Server:
+    url: str
+    service: CaseService
+
+    async def idle(self, timeout: float = 10.0) -> None:
+        """Wait until the outbox has delivered everything it can."""
+        deadline = time.monotonic() + timeout
+        while await self.service.store.with_pending_outbox():
+            if time.monotonic() > deadline:
+                pending = await self.service.store.with_pending_outbox()
+                raise AssertionError(f"outbox still pending for {pending}")
+            await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def running_server(env: Mapping[str, str]) -> AsyncIterator[Server]:
+    """The real aiohttp application, composed by app.py, serving HTTP on 127.0.0.1."""
+    settings = Settings.from_env(env)
+    app: web.Application = build_app(load(settings))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    try:
+        yield Server(f"http://{settings.host}:{settings.port}", app[STORE_KEY])
+    finally:
+        await runner.cleanup()
+
+
+class ServerProcess:
+    """`python app.py` in a child process, for restart and kill tests."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+        self.url = f"http://127.0.0.1:{env['PORT']}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = Path(env["DATA_DIR"]).parent / f"server-{env['PORT']}.log"
+
+    async def start(self, timeout: float = 15.0) -> None:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        out = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=self.env, stdout=out, stderr=out
+        )
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"server exited: {self.log.read_text()[-2000:]}")
+                try:
+                    async with http.get(f"{self.url}/healthz") as r:
+                        if r.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"server did not start: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
