@@ -176,7 +176,10 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
     app_id = args.app_id or settings.app_id
     if not app_id:
         raise ConfigError("environment", "MicrosoftAppId", "needed to build the Teams app package")
-    out = build_teams_package(app_id, args.domain, Path(args.out))
+    try:
+        out = build_teams_package(app_id, args.domain, Path(args.out))
+    except ValueError as exc:
+        raise ConfigError("teams-package", "--app-id/--domain", str(exc)) from None
     print(f"Wrote {out}: upload it in Teams admin (Manage apps > Upload).")
     return 0
 

@@ -285,6 +285,19 @@ class CaseSummary:
 # Serialisation: plain JSON-able dicts, and back, for every record above.
 
 
+def summary_from(case: dict[str, Any]) -> CaseSummary:
+    """A summary straight from a stored case dict, without building the whole record."""
+    return CaseSummary(
+        case["reference"],
+        case["school_id"],
+        Status(case["status"]),
+        Urgency(case["urgency"]),
+        case["reporter"]["email"].lower(),
+        datetime.fromisoformat(case["created_at"]),
+        case["version"],
+    )
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 

@@ -92,8 +92,10 @@ class Policy:
     def warnings(self, today: date) -> list[str]:
         if self.is_past_review(today):
             return [
-                (f"The policy (version {self.version}) was due for review on "
-                f"{self.review_due:%d %B %Y}: ask the trust board whether it still stands.")
+                (
+                    f"The policy (version {self.version}) was due for review on "
+                    f"{self.review_due:%d %B %Y}: ask the trust board whether it still stands."
+                )
             ]
         return []
 

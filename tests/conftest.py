@@ -15,6 +15,7 @@ from bot.models import Actor, Answers
 from bot.policy import Policy, load_policy
 from bot.service import CaseService
 from bot.tinydb_store import TinyDBStore
+from tests.samples import answers_values
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -23,26 +24,6 @@ HEAD = Actor("slack", "UHEAD01", "head@oakprimary.example", "Hana Head")
 DEPUTY = Actor("slack", "UDEP001", "deputy@oakprimary.example", "Dev Deputy")
 OTHER_HEAD = Actor("slack", "UHEAD02", "head@oaksecondary.example", "Sam Second")
 DSL = Actor("slack", "UDSL001", "dsl@oakprimary.example", "Dana Lead")
-
-
-def answers_values(**overrides: Any) -> dict[str, Any]:
-    """Valid form values for a standard report; override any field."""
-    values: dict[str, Any] = {
-        "platform": "facebook",
-        "link": "https://facebook.example/post/1",
-        "seen_on": "2026-11-20",
-        "post_text": "The year 4 teacher is useless and should be sacked",
-        "author_relationship": "parent",
-        "author_name": "",
-        "about": ["staff"],
-        "categories": ["complaints"],
-        "facts": [],
-        "history": "not_discussed",
-        "investigation_under_way": [],
-        "child_note": "",
-    }
-    values.update(overrides)
-    return values
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.forms import FieldId, Kind, check, fields_of, report_form, to_answers
-from tests.conftest import answers_values
+from tests.samples import answers_values
 
 TODAY = date(2026, 11, 26)
 
