@@ -45,7 +45,11 @@ class InvalidTransition(BotError):
 
 
 class StaleVersion(BotError):
-    """The case changed since the caller read it (compare-and-set failed)."""
+    """The case changed since the person saw it: their card is out of date."""
+
+
+class Conflict(BotError):
+    """Another writer saved this case first (the store's compare-and-set); the service retries."""
 
 
 class EvidenceRejected(BotError):

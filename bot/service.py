@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.config import School, Trust
 from bot.errors import (
+    Conflict,
     EvidenceRejected,
     FormErrors,
     NotAllowed,
@@ -42,6 +43,8 @@ from bot.store import Store
 from bot.timeline import append
 
 BOT = "bot"
+CONFLICT_RETRIES = 5
+T = TypeVar("T")
 MAX_REASON = 2000
 
 
@@ -83,6 +86,17 @@ class CaseService:
 
     def _lock(self, key: str) -> asyncio.Lock:
         return self._locks.setdefault(key, asyncio.Lock())
+
+    async def _serialised(self, key: str, op: Callable[[], Awaitable[T]]) -> T:
+        """Run op alone for this key; if another process saved the case first, run it again."""
+        for attempt in range(CONFLICT_RETRIES):
+            async with self._lock(key):
+                try:
+                    return await op()
+                except Conflict:
+                    if attempt == CONFLICT_RETRIES - 1:
+                        raise
+        raise AssertionError("unreachable")
 
     def today(self) -> date:
         return self.clock().astimezone(self.trust.tz).date()
@@ -141,7 +155,8 @@ class CaseService:
             )
         if answers.school_id not in schools:
             raise FormErrors({"school_id": "Choose one of your own schools."})
-        async with self._lock(f"submit:{submission_key}"):
+
+        async def op() -> tuple[Case, bool]:
             existing = await self.store.find_submission(submission_key)
             if existing:
                 return (await self.get(existing)).case, False
@@ -190,8 +205,10 @@ class CaseService:
                 notices.append(Notice.SAFEGUARDING_ALERT)
             record = CaseFile(case, timeline, self._queue((), reporter.platform, notices))
             await self.store.create(record)
-        self._changed()
-        return case, True
+            self._changed()
+            return case, True
+
+        return await self._serialised(f"submit:{submission_key}", op)
 
     async def attach_evidence(
         self,
@@ -211,7 +228,8 @@ class CaseService:
                 f"{name} is {len(data) / 1048576:.1f} MB; "
                 f"files can be at most {limit // 1048576} MB."
             )
-        async with self._lock(reference):
+
+        async def op() -> Evidence:
             record = await self.get(reference)
             case = record.case
             if not self.can_view(actor, case):
@@ -237,7 +255,9 @@ class CaseService:
             )
             case = replace(case, evidence=(*case.evidence, evidence))
             await self._save(record, case, timeline, [Notice.CARD_UPDATE])
-        return evidence
+            return evidence
+
+        return await self._serialised(reference, op)
 
     def _check_approver(self, actor: Actor, case: Case) -> School:
         school = self.school_of(case)
@@ -274,6 +294,11 @@ class CaseService:
             )
         return record, None
 
+    async def check_decision(self, reference: str, actor: Actor, version: int) -> Outcome | None:
+        """Before asking for a reason: raises NotAllowed or StaleVersion, or says it is done."""
+        _, done = await self._decision_precheck(reference, actor, version)
+        return done
+
     async def approve(
         self,
         reference: str,
@@ -293,7 +318,8 @@ class CaseService:
             errors["other_action"] = "Say what the other action (5.1.8) is."
         if len(other_action) > MAX_REASON:
             errors["other_action"] = f"Please keep this under {MAX_REASON} characters."
-        async with self._lock(reference):
+
+        async def op() -> Outcome:
             record, done = await self._decision_precheck(reference, actor, version)
             if done:
                 return done
@@ -304,9 +330,12 @@ class CaseService:
             )
             return await self._decide(record, decision, Status.APPROVED)
 
+        return await self._serialised(reference, op)
+
     async def decline(self, reference: str, actor: Actor, version: int, reason: str) -> Outcome:
         reason = reason.strip()
-        async with self._lock(reference):
+
+        async def op() -> Outcome:
             record, done = await self._decision_precheck(reference, actor, version)
             if done:
                 return done
@@ -318,6 +347,8 @@ class CaseService:
                 raise FormErrors({"reason": f"Please keep this under {MAX_REASON} characters."})
             decision = Decision(DecisionKind.DECLINED, actor, self.clock(), reason=reason)
             return await self._decide(record, decision, Status.DECLINED)
+
+        return await self._serialised(reference, op)
 
     async def _decide(self, record: CaseFile, decision: Decision, status: Status) -> Outcome:
         case = record.case
@@ -350,7 +381,8 @@ class CaseService:
         self, reference: str, actor: Actor, version: int, question: str
     ) -> Outcome:
         question = question.strip()
-        async with self._lock(reference):
+
+        async def op() -> Outcome:
             record = await self.get(reference)
             case = record.case
             self._check_approver(actor, case)
@@ -398,10 +430,13 @@ class CaseService:
             await self._save(record, case, timeline, [Notice.CARD_UPDATE, Notice.INFO_QUESTION])
             return Outcome(case, True)
 
+        return await self._serialised(reference, op)
+
     async def add_information(self, reference: str, actor: Actor, answer: str) -> Outcome:
         """The reporter answers the open question; the case goes back to awaiting a decision."""
         answer = answer.strip()
-        async with self._lock(reference):
+
+        async def op() -> Outcome:
             record = await self.get(reference)
             case = record.case
             if actor.email.lower() != case.reporter.email.lower():
@@ -440,6 +475,8 @@ class CaseService:
             await self._save(record, case, timeline, [Notice.INFO_ANSWER, Notice.CARD_UPDATE])
             return Outcome(case, True)
 
+        return await self._serialised(reference, op)
+
     # the outbox
 
     def _queue(
@@ -471,7 +508,8 @@ class CaseService:
         self, reference: str, message_id: str, refs: Sequence[MessageRef] = ()
     ) -> None:
         """Mark an outbox message delivered, keep where its cards now live, note it."""
-        async with self._lock(reference):
+
+        async def op() -> None:
             record = await self.get(reference)
             now = self.clock()
             outbox = tuple(
@@ -503,10 +541,12 @@ class CaseService:
             )
             await self.store.save(CaseFile(case, timeline, outbox, record.revision + 1))
 
+        return await self._serialised(reference, op)
+
     async def delivery_failed(
         self, reference: str, message_id: str, error: str, retry_at: datetime
     ) -> None:
-        async with self._lock(reference):
+        async def op() -> None:
             record = await self.get(reference)
             outbox = tuple(
                 replace(
@@ -520,3 +560,5 @@ class CaseService:
                 for m in record.outbox
             )
             await self.store.save(replace(record, outbox=outbox, revision=record.revision + 1))
+
+        return await self._serialised(reference, op)

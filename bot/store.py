@@ -20,13 +20,13 @@ class Store(Protocol):
         ...
 
     async def create(self, record: CaseFile) -> None:
-        """Store a new case file; raises StaleVersion if the reference is taken."""
+        """Store a new case file; raises Conflict if the reference is taken."""
         ...
 
     async def load(self, reference: str) -> CaseFile | None: ...
 
     async def save(self, record: CaseFile) -> None:
-        """Replace a case file whose stored revision is record.revision - 1, else StaleVersion."""
+        """Replace a case file whose stored revision is record.revision - 1, else Conflict."""
         ...
 
     async def find_submission(self, key: str) -> str | None:

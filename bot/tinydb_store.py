@@ -15,7 +15,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
-from bot.errors import StaleVersion, StorageUnavailable
+from bot.errors import Conflict, StorageUnavailable
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
 
 REFERENCE = re.compile(r"^([A-Z][A-Z0-9]{1,7})-(\d{4})-(\d{4,})$")
@@ -196,7 +196,7 @@ class TinyDBStore:
             with self._lock:
                 current = self._revisions.get(ref, 0)
             if current != expected or (expected == 0 and path.exists()):
-                raise StaleVersion(f"{ref} is at revision {current}, not {expected}")
+                raise Conflict(f"{ref} is at revision {current}, not {expected}")
             DurableJSONStorage(path).write(_tables(record))
             with self._lock:
                 self._index(record)

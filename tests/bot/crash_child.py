@@ -1,4 +1,4 @@
-"""Child process for the crash test: saves cases and decisions in a loop, printing each durable one."""
+"""Child process for the crash test: saves cases and decisions, printing each durable one."""
 
 from __future__ import annotations
 

@@ -23,7 +23,10 @@ def run_and_kill(data_dir: Path, rng: random.Random) -> tuple[set[str], set[str]
     """Start the child, let it save for a random while, SIGKILL it; what it said was durable."""
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.bot.crash_child", str(data_dir)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert child.stdout is not None

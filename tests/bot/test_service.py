@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.errors import EvidenceRejected, FormErrors, NotAllowed, StaleVersion
+from bot.errors import Conflict, EvidenceRejected, FormErrors, NotAllowed, StaleVersion
 from bot.models import Actor, DecisionKind, Notice, Status
 from bot.timeline import verify
 from tests.conftest import DEPUTY, DSL, HEAD, OTHER_HEAD, REPORTER
@@ -226,5 +226,23 @@ async def test_store_refuses_a_stale_revision(service, make_answers, store):
     case = await submit(service, make_answers)
     record = await store.load(case.reference)
     await store.save(replace(record, revision=record.revision + 1))
-    with pytest.raises(StaleVersion):
+    with pytest.raises(Conflict):
         await store.save(replace(record, revision=record.revision + 1))
+
+
+async def test_two_services_on_one_store_still_give_one_decision(service, make_answers, store):
+    """Two instances (own locks, shared store) race: the store's compare-and-set decides."""
+    from bot.service import CaseService
+
+    other = CaseService(store, service.trust, service.policy, service.clock)
+    case = await submit(service, make_answers)
+    for _ in range(10):
+        results = await asyncio.gather(
+            service.approve(case.reference, HEAD, case.version, ["discuss"]),
+            other.approve(case.reference, DEPUTY, case.version, ["retain_evidence"]),
+        )
+        assert sum(r.applied for r in results) == 1
+        record = await service.get(case.reference)
+        decisions = [e for e in record.timeline if e.kind.startswith("decision_")]
+        assert len(decisions) == 1
+        case = await submit(service, make_answers, key=f"again-{_}")
