@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
+from bot.worktime import WorkingHours
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_TRUST = ROOT / "trust.example.toml"
@@ -56,6 +57,10 @@ class Trust:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def hours(self) -> WorkingHours:
+        return WorkingHours(self.tz, *self.working_hours)
 
     def school(self, school_id: str) -> School | None:
         return next((s for s in self.schools if s.id == school_id), None)

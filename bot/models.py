@@ -42,11 +42,12 @@ class Status(StrEnum):
 
     @property
     def awaits_decision(self) -> bool:
-        return self in (
-            Status.AWAITING_DECISION,
-            Status.MORE_INFO_REQUESTED,
-            Status.REOPENED,
-        )
+        return self in (Status.AWAITING_DECISION, Status.MORE_INFO_REQUESTED)
+
+    @property
+    def follows_through(self) -> bool:
+        """Past the decision: tasks are worked on and the case can be closed."""
+        return self in (Status.APPROVED, Status.IN_PROGRESS, Status.REOPENED, Status.DECLINED)
 
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -61,7 +62,15 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.DECLINED: frozenset({Status.CLOSED, Status.REOPENED}),
     Status.IN_PROGRESS: frozenset({Status.CLOSED}),
     Status.CLOSED: frozenset({Status.REOPENED}),
-    Status.REOPENED: frozenset({Status.AWAITING_DECISION, Status.APPROVED, Status.DECLINED}),
+    Status.REOPENED: frozenset(
+        {
+            Status.AWAITING_DECISION,
+            Status.APPROVED,
+            Status.DECLINED,
+            Status.IN_PROGRESS,
+            Status.CLOSED,
+        }
+    ),
 }
 
 
@@ -70,6 +79,35 @@ def check_transition(current: Status, wanted: Status) -> Status:
     if wanted not in TRANSITIONS[current]:
         raise InvalidTransition(current.value, wanted.value)
     return wanted
+
+
+class CaseOutcome(StrEnum):
+    """How a case ended."""
+
+    POST_REMOVED = "post_removed"
+    RESOLVED = "resolved_otherwise"
+    POLICE = "referred_to_police"
+    NO_FURTHER_ACTION = "no_further_action"
+
+    @property
+    def label(self) -> str:
+        return {
+            "post_removed": "Post removed",
+            "resolved_otherwise": "Resolved otherwise",
+            "referred_to_police": "Referred to the police",
+            "no_further_action": "No further action",
+        }[self.value]
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ReminderKind(StrEnum):
+    OVERDUE = "overdue"  # the task is past its due date
+    POST_CHECK = "post_check"  # two working days after a removal request: is the post still up?
 
 
 class DecisionKind(StrEnum):
@@ -188,6 +226,10 @@ class Notice(StrEnum):
     DECISION_TO_REPORTER = "decision_to_reporter"
     INFO_QUESTION = "info_question"  # to the reporter, with a way to answer; noted in the thread
     INFO_ANSWER = "info_answer"  # the reporter's answer, in the card's thread
+    LETTER_DRAFT = "letter_draft"  # 5.1.1: the warning letter, in the thread (Slack) or linked
+    TASK_ASSIGNED = "task_assigned"  # to a task's new owner; detail: the task id
+    TASK_REMINDER = "task_reminder"  # to a task's owner; detail: "task id:reminder kind"
+    CASE_CLOSED = "case_closed"  # to the reporter: the outcome
 
 
 @dataclass(frozen=True)
@@ -223,6 +265,40 @@ class TimelineEvent:
 
 
 @dataclass(frozen=True)
+class Task:
+    """An approved action to carry out: its owner, due time and the next reminder due."""
+
+    id: str
+    action_id: str
+    owner: Actor
+    due_at: datetime
+    created_at: datetime
+    status: TaskStatus = TaskStatus.OPEN
+    result: str = ""
+    result_reference: str = ""
+    done_by: Actor | None = None
+    done_at: datetime | None = None
+    remind_at: datetime | None = None
+    remind_kind: ReminderKind = ReminderKind.OVERDUE
+    reminders_sent: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is TaskStatus.OPEN
+
+    def overdue(self, now: datetime) -> bool:
+        return self.is_open and now > self.due_at
+
+
+@dataclass(frozen=True)
+class Closure:
+    outcome: CaseOutcome
+    note: str
+    by: Actor
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Case:
     reference: str
     school_id: str
@@ -238,6 +314,16 @@ class Case:
     evidence: tuple[Evidence, ...] = ()
     messages: tuple[MessageRef, ...] = ()
     info_requests: tuple[InfoRequest, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    closure: Closure | None = None
+
+    def task(self, task_id: str) -> Task | None:
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+    @property
+    def next_reminder_at(self) -> datetime | None:
+        times = [t.remind_at for t in self.tasks if t.remind_at is not None]
+        return min(times) if times else None
 
     def message(self, platform: str, purpose: str) -> tuple[MessageRef, ...]:
         return tuple(m for m in self.messages if m.platform == platform and m.purpose == purpose)
@@ -268,6 +354,9 @@ class CaseSummary:
     reporter_email: str
     created_at: datetime
     version: int
+    task_dues: tuple[datetime, ...] = ()  # due times of open tasks
+    next_reminder_at: datetime | None = None
+    closed_at: datetime | None = None
 
     @classmethod
     def of(cls, case: Case) -> CaseSummary:
@@ -279,7 +368,13 @@ class CaseSummary:
             case.reporter.email.lower(),
             case.created_at,
             case.version,
+            tuple(t.due_at for t in case.tasks if t.is_open),
+            case.next_reminder_at,
+            case.closure.at if case.closure else None,
         )
+
+    def overdue(self, now: datetime) -> int:
+        return sum(1 for due in self.task_dues if now > due)
 
 
 # Serialisation: plain JSON-able dicts, and back, for every record above.
@@ -295,6 +390,20 @@ def summary_from(case: dict[str, Any]) -> CaseSummary:
         case["reporter"]["email"].lower(),
         datetime.fromisoformat(case["created_at"]),
         case["version"],
+        tuple(
+            datetime.fromisoformat(t["due_at"])
+            for t in case.get("tasks", ())
+            if t["status"] == TaskStatus.OPEN.value
+        ),
+        min(
+            (
+                datetime.fromisoformat(t["remind_at"])
+                for t in case.get("tasks", ())
+                if t["remind_at"]
+            ),
+            default=None,
+        ),
+        _dt((case.get("closure") or {}).get("at")),
     )
 
 
@@ -383,6 +492,31 @@ def case_from(d: dict[str, Any]) -> Case:
             )
             for r in d["info_requests"]
         ),
+        tasks=tuple(task_from(t) for t in d.get("tasks", ())),
+        closure=None
+        if not d.get("closure")
+        else Closure(
+            CaseOutcome(d["closure"]["outcome"]),
+            d["closure"]["note"],
+            _actor(d["closure"]["by"]),
+            datetime.fromisoformat(d["closure"]["at"]),
+        ),
+    )
+
+
+def task_from(d: dict[str, Any]) -> Task:
+    return Task(
+        **{
+            **d,
+            "owner": _actor(d["owner"]),
+            "due_at": datetime.fromisoformat(d["due_at"]),
+            "created_at": datetime.fromisoformat(d["created_at"]),
+            "status": TaskStatus(d["status"]),
+            "done_by": _actor(d["done_by"]) if d["done_by"] else None,
+            "done_at": _dt(d["done_at"]),
+            "remind_at": _dt(d["remind_at"]),
+            "remind_kind": ReminderKind(d["remind_kind"]),
+        }
     )
 
 

@@ -34,6 +34,8 @@ class Option:
     needs_text: bool = False
     preselect: bool = True
     report_url: str = ""
+    due_working_days: int = 5  # actions: working days after the decision the task is due
+    removal_request: bool = False  # actions: a request to take the post down (a check follows)
 
     @property
     def labelled(self) -> str:
@@ -176,14 +178,7 @@ def _options(raw: dict[str, Any], table: str, source: str) -> tuple[Option, ...]
     for n, e in enumerate(entries):
         if not e.get("id") or not e.get("label"):
             raise ConfigError(source, f"{table}[{n}]", "needs an id and a label")
-        unknown = set(e) - {
-            "id",
-            "label",
-            "clause",
-            "needs_text",
-            "preselect",
-            "report_url",
-        }
+        unknown = set(e) - set(Option.__dataclass_fields__)
         if unknown:
             raise ConfigError(source, f"{table}.{e['id']}", f"unknown keys {sorted(unknown)}")
         options.append(Option(**{k: (str(v) if isinstance(v, str) else v) for k, v in e.items()}))

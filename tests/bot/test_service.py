@@ -82,8 +82,10 @@ async def test_approve_records_one_decision_and_notifies(service, make_answers):
     assert record.case.status is Status.APPROVED
     assert record.case.decision.actions == ("discuss", "retain_evidence")
     assert record.case.decision.by == HEAD
-    assert record.timeline[-1].kind == "decision_approved"
-    assert record.timeline[-1].before == {"status": "awaiting_decision", "version": 1}
+    assert [e.kind for e in record.timeline][-2:] == ["decision_approved", "tasks_created"]
+    assert record.timeline[-2].before == {"status": "awaiting_decision", "version": 1}
+    assert [t.action_id for t in record.case.tasks] == ["discuss", "retain_evidence"]
+    assert {t.owner for t in record.case.tasks} == {HEAD}
     notices = [m.notice for m in record.outbox]
     assert notices[-3:] == [Notice.CARD_UPDATE, Notice.DECISION_NOTE, Notice.DECISION_TO_REPORTER]
 
