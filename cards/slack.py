@@ -1,0 +1,525 @@
+"""Pure renderers from the view models to Slack Block Kit, through slack_sdk.models."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    InputInteractiveElement,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.forms import Field, FieldId, Kind
+from cards.ids import ActionId, CasePayload, InputId, ViewId
+from cards.views import (
+    ActionOption,
+    ApprovalCardView,
+    CaseListView,
+    Fact,
+    FormView,
+    NoteView,
+    ReceiptView,
+    SummaryView,
+)
+
+# Block Kit limits (https://docs.slack.dev/reference/block-kit): checked by the renderers,
+# so a long post or many files shorten the card instead of making Slack refuse it.
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_HEADER = 150
+MAX_OPTION_TEXT = 75
+MAX_OPTIONS = 10
+MAX_TITLE = 24
+MAX_CONTEXT_TEXT = 2000
+MAX_INFO_FACTS = 6  # the last three questions and answers on the card; all are in the thread
+
+# Slack-only inputs of the report form (the platform-neutral ones are FieldId values).
+MESSAGE_FILES = "message_files"
+
+
+class FileInputElement(InputInteractiveElement):
+    """Block Kit's `file_input` (modals only, needs files:read); slack_sdk 3.48 lacks it."""
+
+    type = "file_input"
+
+    @property
+    def attributes(self) -> set[str]:  # type: ignore[override]
+        return super().attributes.union({"filetypes", "max_files"})
+
+    def __init__(
+        self,
+        *,
+        action_id: str | None = None,
+        filetypes: Sequence[str] | None = None,
+        max_files: int | None = None,
+        **others: Any,
+    ) -> None:
+        super().__init__(action_id=action_id, type=self.type, **others)
+        self.filetypes = list(filetypes) if filetypes else None
+        self.max_files = max_files
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """What chat.postMessage and chat.update take: the notification text and the blocks."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def block_dicts(self) -> list[dict[str, Any]]:
+        return [b.to_dict() for b in self.blocks]
+
+
+@dataclass(frozen=True)
+class OfferedFile:
+    """A file attached to the Slack message being reported, offered as evidence."""
+
+    id: str
+    name: str
+
+
+# text helpers
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten text to at most limit characters, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters: user text must not become mentions or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> MarkdownTextObject:
+    return MarkdownTextObject(text=clip(text, limit))
+
+
+def plain(text: str, limit: int = MAX_SECTION_TEXT) -> PlainTextObject:
+    return PlainTextObject(text=clip(text, limit), emoji=True)
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=mrkdwn(text))
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[mrkdwn(text, MAX_CONTEXT_TEXT)])
+
+
+def fact_text(fact: Fact, limit: int = MAX_SECTION_TEXT) -> str:
+    return clip(f"*{escape(fact.label)}*\n{escape(fact.value)}", limit)
+
+
+def bullets(lines: Sequence[str]) -> str:
+    return "\n".join(escape(line) for line in lines)
+
+
+# the report form
+
+
+def option(value: str, text: str, description: str = "") -> Option:
+    return Option(
+        value=value,
+        text=plain(text, MAX_OPTION_TEXT),
+        description=plain(description, MAX_OPTION_TEXT) if description else None,
+    )
+
+
+def _selected(field_: Field, values: Mapping[str, Any]) -> list[str]:
+    raw = values.get(field_.id)
+    if raw in (None, ""):
+        return []
+    return [raw] if isinstance(raw, str) else [str(v) for v in raw]
+
+
+def form_element(field_: Field, values: Mapping[str, Any], today: date) -> InputInteractiveElement:
+    """The Block Kit element for one form field, prefilled from values."""
+    options = [option(c.id, c.label) for c in field_.choices][:MAX_OPTIONS]
+    chosen = [o for o in options if o.value in _selected(field_, values)]
+    aid = field_.id.value
+    if field_.kind is Kind.SELECT:
+        return StaticSelectElement(
+            action_id=aid,
+            placeholder=plain("Choose one"),
+            options=options,
+            initial_option=chosen[0] if chosen else None,
+        )
+    if field_.kind is Kind.RADIO:
+        return RadioButtonsElement(
+            action_id=aid, options=options, initial_option=chosen[0] if chosen else None
+        )
+    if field_.kind in (Kind.CHECKBOXES, Kind.FLAG):
+        return CheckboxesElement(action_id=aid, options=options, initial_options=chosen or None)
+    if field_.kind is Kind.DATE:
+        picked = values.get(field_.id) or today.isoformat()
+        return DatePickerElement(action_id=aid, initial_date=str(picked))
+    if field_.kind is Kind.FILES:
+        return FileInputElement(action_id=aid, max_files=MAX_OPTIONS)
+    text = values.get(field_.id)
+    return PlainTextInputElement(
+        action_id=aid,
+        multiline=field_.kind is Kind.LONG_TEXT,
+        max_length=min(field_.max_length, MAX_SECTION_TEXT) if field_.max_length else None,
+        placeholder=plain(field_.placeholder, 150) if field_.placeholder else None,
+        initial_value=clip(text, field_.max_length or MAX_SECTION_TEXT)
+        if isinstance(text, str) and text
+        else None,
+    )
+
+
+def form_input(field_: Field, values: Mapping[str, Any], today: date) -> InputBlock:
+    return InputBlock(
+        block_id=field_.id.value,
+        label=plain(field_.label, 2000),
+        hint=plain(field_.hint, 2000) if field_.hint else None,
+        optional=not field_.required,
+        element=form_element(field_, values, today),
+    )
+
+
+def offered_files_input(files: Sequence[OfferedFile]) -> InputBlock:
+    options = [option(f.id, f.name) for f in files[:MAX_OPTIONS]]
+    return InputBlock(
+        block_id=MESSAGE_FILES,
+        label=plain("Keep the files attached to the message as evidence?"),
+        hint=plain("Untick any file that is not about the post."),
+        optional=True,
+        element=CheckboxesElement(
+            action_id=MESSAGE_FILES, options=options, initial_options=options
+        ),
+    )
+
+
+def form_modal(
+    view: FormView,
+    metadata: str,
+    today: date,
+    offered: Sequence[OfferedFile] = (),
+    source: str = "",
+) -> View:
+    """One step of the report form; block ids are the field ids, so errors land on them."""
+    blocks: list[Block] = [context(escape(view.intro))]
+    if source:
+        blocks.append(context(f"Reported from this Slack message: {source}"))
+    for s in view.sections:
+        for f in s.fields:
+            blocks.append(form_input(f, view.values, today))
+            if f.id is FieldId.EVIDENCE and offered:
+                blocks.append(offered_files_input(offered))
+    if view.step > 0:
+        blocks.append(
+            ActionsBlock(
+                block_id="form_nav",
+                elements=[ButtonElement(text=plain("Back"), action_id=ActionId.FORM_BACK.value)],
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=ViewId.REPORT.value,
+        title=plain(view.title, MAX_TITLE),
+        submit=plain(view.submit_label, MAX_TITLE),
+        close=plain("Cancel", MAX_TITLE),
+        private_metadata=metadata,
+        notify_on_close=True,
+        blocks=blocks,
+    )
+
+
+def action_line(a: ActionOption) -> str:
+    reason = f"\n    _{escape(a.reason)}_" if a.reason else ""
+    return f"• *{escape(a.clause)}* {escape(a.label)}{reason}"
+
+
+def summary_modal(view: SummaryView, metadata: str) -> View:
+    """The last step: the report as it will be filed and what the policy recommends."""
+    blocks: list[Block] = []
+    if view.urgent:
+        blocks.append(
+            section(":rotating_light: *URGENT.* If anyone is in immediate danger, call 999 now.")
+        )
+    blocks.extend(section(fact_text(f)) for f in view.facts)
+    blocks.append(DividerBlock())
+    blocks.append(section(f"*Urgency:* {escape(view.urgency)}"))
+    actions = "\n".join(action_line(a) for a in view.actions)
+    blocks.append(section(f"*What the policy recommends*\n{actions}"))
+    blocks.append(context(escape(view.note)))
+    return View(
+        type="modal",
+        callback_id=ViewId.REPORT.value,
+        title=plain(view.title, MAX_TITLE),
+        submit=plain(view.submit_label, MAX_TITLE),
+        close=plain("Cancel", MAX_TITLE),
+        private_metadata=metadata,
+        notify_on_close=True,
+        blocks=fit(blocks, MAX_VIEW_BLOCKS),
+    )
+
+
+def receipt_blocks(view: ReceiptView) -> list[Block]:
+    blocks: list[Block] = [HeaderBlock(text=plain(view.headline, MAX_HEADER))]
+    for n, line in enumerate(view.lines):
+        urgent_line = view.urgent and n == 0
+        blocks.append(
+            section(f":rotating_light: *{escape(line)}*" if urgent_line else escape(line))
+        )
+    return blocks
+
+
+def receipt_modal(view: ReceiptView) -> View:
+    """What the reporter sees in place of the form once the case is stored."""
+    return View(
+        type="modal",
+        callback_id="report_done",
+        title=plain("Report filed", MAX_TITLE),
+        close=plain("Close", MAX_TITLE),
+        blocks=receipt_blocks(view),
+    )
+
+
+def receipt_message(view: ReceiptView) -> SlackMessage:
+    return SlackMessage(view.headline, receipt_blocks(view))
+
+
+# the approval card
+
+
+def fit(blocks: list[Block], limit: int) -> list[Block]:
+    """Keep within Slack's block count: drop the middle, keep the top and the bottom."""
+    if len(blocks) <= limit:
+        return blocks
+    head = blocks[: max(0, limit // 2)]
+    keep = max(0, limit - len(head) - 1)
+    tail = blocks[len(blocks) - keep :] if keep else []
+    return [
+        *head,
+        context("_Some details are left out here; the case record has them all._"),
+        *tail,
+    ]
+
+
+def fact_blocks(facts: Sequence[Fact]) -> list[Block]:
+    """Short facts side by side (ten to a section), long ones in their own section."""
+    blocks: list[Block] = []
+    short: list[MarkdownTextObject] = []
+    for f in facts:
+        if len(f.value) <= 80:
+            short.append(mrkdwn(fact_text(f, MAX_FIELD_TEXT), MAX_FIELD_TEXT))
+            continue
+        blocks.append(section(fact_text(f)))
+    for n in range(0, len(short), 10):
+        blocks.insert(n // 10, SectionBlock(fields=short[n : n + 10]))
+    return blocks
+
+
+def action_checkboxes(actions: Sequence[ActionOption]) -> InputBlock:
+    options = [option(a.id, a.text, a.reason) for a in actions[:MAX_OPTIONS]]
+    ticked = [o for o, a in zip(options, actions, strict=False) if a.ticked]
+    return InputBlock(
+        block_id=InputId.ACTIONS.value,
+        label=plain("Actions to take (untick any you do not approve, tick any you add)"),
+        optional=True,
+        element=CheckboxesElement(
+            action_id=InputId.ACTIONS.value, options=options, initial_options=ticked or None
+        ),
+    )
+
+
+def other_action_input() -> InputBlock:
+    return InputBlock(
+        block_id=InputId.OTHER_ACTION.value,
+        label=plain("If you tick 5.1.8, what is the other action?"),
+        optional=True,
+        dispatch_action=False,
+        element=PlainTextInputElement(action_id=InputId.OTHER_ACTION.value, max_length=2000),
+    )
+
+
+def decision_buttons(payload: CasePayload) -> ActionsBlock:
+    value = payload.encode()
+    return ActionsBlock(
+        block_id="decision",
+        elements=[
+            ButtonElement(
+                text=plain("Approve ticked actions"),
+                action_id=ActionId.APPROVE.value,
+                value=value,
+                style="primary",
+            ),
+            ButtonElement(
+                text=plain("Decline"), action_id=ActionId.DECLINE.value, value=value, style="danger"
+            ),
+            ButtonElement(
+                text=plain("Ask the reporter"), action_id=ActionId.ASK_INFO.value, value=value
+            ),
+        ],
+    )
+
+
+def approval_card(view: ApprovalCardView) -> SlackMessage:
+    """The card approvers decide on; once decided it shows the decision and no buttons."""
+    top: list[Block] = [HeaderBlock(text=plain(view.headline, MAX_HEADER))]
+    if view.urgent:
+        top.append(
+            section(
+                ":rotating_light: *URGENT*: the police may need to be contacted, or a child may "
+                "be at risk. The safeguarding leads have been told."
+            )
+        )
+    top.append(
+        context(
+            f"*Status:* {escape(view.status)} · *Urgency:* {escape(view.urgency)} · "
+            f"{escape(view.school)}"
+        )
+    )
+    middle: list[Block] = fact_blocks(view.facts)
+    evidence = bullets([f"• {e}" for e in view.evidence]) or "No screenshots yet."
+    middle.append(section(f"*Evidence (5.1.7)*\n{evidence}"))
+    middle.extend(section(fact_text(f)) for f in view.info[-MAX_INFO_FACTS:])
+    bottom: list[Block] = [DividerBlock()]
+    if view.decision:
+        bottom.append(section(bullets(view.decision)))
+    if view.decidable:
+        bottom.extend(
+            [action_checkboxes(view.actions), other_action_input(), decision_buttons(view.payload)]
+        )
+    if view.pending:
+        bottom.append(context(escape(view.pending)))
+    room = MAX_MESSAGE_BLOCKS - len(top) - len(bottom)
+    return SlackMessage(view.notification, [*top, *fit(middle, room), *bottom])
+
+
+# notes, text modals and the Home tab
+
+
+def note_message(view: NoteView, button: ActionId | None = None) -> SlackMessage:
+    """A short message about a case; button (with the case payload) when the view offers one."""
+    blocks: list[Block] = [section(f"*{escape(view.headline)}*\n{bullets(view.lines)}")]
+    if view.button and button and view.payload:
+        blocks.append(
+            ActionsBlock(
+                block_id="note_actions",
+                elements=[
+                    ButtonElement(
+                        text=plain(view.button, MAX_OPTION_TEXT),
+                        action_id=button.value,
+                        value=view.payload.encode(),
+                        style="primary",
+                    )
+                ],
+            )
+        )
+    return SlackMessage(view.notification, blocks)
+
+
+def text_modal(
+    callback: ViewId,
+    title: str,
+    intro: str,
+    input_id: InputId,
+    label: str,
+    submit: str,
+    metadata: str,
+    max_length: int = 2000,
+) -> View:
+    """A modal that asks one question in words: decline reason, question, answer."""
+    return View(
+        type="modal",
+        callback_id=callback.value,
+        title=plain(title, MAX_TITLE),
+        submit=plain(submit, MAX_TITLE),
+        close=plain("Cancel", MAX_TITLE),
+        private_metadata=metadata,
+        blocks=[
+            section(escape(intro)),
+            InputBlock(
+                block_id=input_id.value,
+                label=plain(label, 2000),
+                element=PlainTextInputElement(
+                    action_id=input_id.value, multiline=True, max_length=max_length
+                ),
+            ),
+        ],
+    )
+
+
+def notice_modal(title: str, text: str) -> View:
+    """A modal that only says something (e.g. why the form cannot open)."""
+    return View(
+        type="modal",
+        title=plain(title, MAX_TITLE),
+        close=plain("Close", MAX_TITLE),
+        blocks=[section(escape(text))],
+    )
+
+
+def report_button() -> ActionsBlock:
+    return ActionsBlock(
+        block_id="home_actions",
+        elements=[
+            ButtonElement(
+                text=plain("Report a post"), action_id=ActionId.OPEN_REPORT.value, style="primary"
+            )
+        ],
+    )
+
+
+def home_view(cases: CaseListView, intro: str) -> View:
+    """The App Home tab: the button to report, then the open cases this person can see."""
+    blocks: list[Block] = [
+        HeaderBlock(text=plain("Social media concerns")),
+        section(escape(intro)),
+        report_button(),
+        DividerBlock(),
+        section(f"*{escape(cases.title)}*"),
+    ]
+    rows = [
+        section(
+            f"*{r.reference}* · {escape(r.school)}\n{escape(r.status)} · {escape(r.urgency)} · "
+            f"{escape(r.age)}"
+        )
+        for r in cases.rows
+    ]
+    blocks.extend(rows or [context(escape(cases.empty))])
+    return View(type="home", blocks=fit(blocks, MAX_VIEW_BLOCKS))
+
+
+def hint_message() -> SlackMessage:
+    """The answer to a direct message: how to report."""
+    return SlackMessage(
+        "Report a post",
+        [
+            section(
+                "To report a worrying social media post, press the button, type "
+                "`/report-post`, or use *Report this post* on a message."
+            ),
+            report_button(),
+        ],
+    )
+
+
+def view_json(view: View) -> str:
+    """The view as Slack receives it (for size checks in tests and logs of sizes)."""
+    return json.dumps(view.to_dict())

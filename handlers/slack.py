@@ -1,0 +1,228 @@
+"""The Slack adapter: Bolt listeners on POST /slack/events (and Socket Mode), and the sender."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.service import CaseService
+from cards import slack as render
+from cards import views
+from cards.ids import ActionId, ViewId
+from handlers.slack_decisions import Decisions
+from handlers.slack_form import ReportForm
+from handlers.slack_payloads import (
+    command_prefill,
+    first_url,
+    message_files,
+    plain_text,
+    user_id,
+)
+from handlers.slack_people import PLATFORM, SlackDirectory
+from handlers.slack_sender import SlackSender
+
+__all__ = ["SlackChannel", "SlackSender", "make_bolt_app"]
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+COMMAND = "/report-post"
+GLOBAL_SHORTCUT = "report_post_global"
+MESSAGE_SHORTCUT = "report_post_message"
+HOME_INTRO = (
+    "Seen a worrying social media post about the school, a colleague or a child? Report it "
+    "here: the head or deputy decides what to do under the trust's policy."
+)
+
+Ack = Callable[..., Awaitable[Any]]
+Body = dict[str, Any]
+
+
+def make_bolt_app(settings: Settings, client: AsyncWebClient) -> AsyncApp:
+    """An AsyncApp that acks first and runs listeners after (Slack wants an answer within 3 s)."""
+    return AsyncApp(
+        signing_secret=settings.slack_signing_secret,
+        client=client,
+        process_before_response=False,
+    )
+
+
+def make_client(settings: Settings) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url or AsyncWebClient.BASE_URL,
+        timeout=10,
+    )
+
+
+def mount_bolt(app: web.Application, bolt: AsyncApp, path: str = EVENTS_PATH) -> None:
+    """Bolt has no aiohttp request handler: translate the request and the response ourselves."""
+
+    async def events(request: web.Request) -> web.Response:
+        response = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    app.router.add_post(path, events)
+
+
+class SlackChannel:
+    """Slack for the composition root: routes, the outbox sender, start and stop."""
+
+    name = PLATFORM
+
+    def __init__(self, settings: Settings, service: CaseService) -> None:
+        self.settings = settings
+        self.service = service
+        self.client = make_client(settings)
+        self.bolt = make_bolt_app(settings, self.client)
+        self.directory = SlackDirectory(self.client)
+        self.sender = SlackSender(self.client, service, self.directory)
+        self._http: aiohttp.ClientSession | None = None
+        self._socket: Any = None
+        self.form = ReportForm(service, self.directory, self.client, self.http)
+        self.decisions = Decisions(service, self.directory, self.client)
+        self.register(self.bolt)
+
+    def http(self) -> aiohttp.ClientSession:
+        """One HTTP session for the Web API client and file downloads, made on the running loop."""
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            self.client.session = self._http
+        return self._http
+
+    def mount(self, app: web.Application) -> None:
+        mount_bolt(app, self.bolt)
+
+    async def start(self) -> None:
+        self.http()
+        if self.settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
+            await self._socket.connect_async()
+            log.info("Slack Socket Mode connected")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+        if self._http is not None:
+            await self._http.close()
+
+    # listeners: each parses its payload once and hands over to the form or the decisions
+
+    def register(self, bolt: AsyncApp) -> None:
+        bolt.command(COMMAND)(self.on_command)
+        bolt.shortcut(GLOBAL_SHORTCUT)(self.on_global_shortcut)
+        bolt.shortcut(MESSAGE_SHORTCUT)(self.on_message_shortcut)
+        bolt.action(ActionId.OPEN_REPORT.value)(self.on_open_report)
+        bolt.action(ActionId.FORM_BACK.value)(self.on_back)
+        bolt.view(ViewId.REPORT.value)(self.on_report_step)
+        bolt.view_closed(ViewId.REPORT.value)(self.on_report_closed)
+        bolt.action(ActionId.APPROVE.value)(self.on_approve)
+        bolt.action(ActionId.DECLINE.value)(self.on_decline)
+        bolt.action(ActionId.ASK_INFO.value)(self.on_ask_info)
+        bolt.view(ViewId.DECLINE.value)(self.on_decline_submit)
+        bolt.view(ViewId.ASK_INFO.value)(self.on_ask_info_submit)
+        bolt.action(ActionId.ANSWER_INFO.value)(self.on_answer)
+        bolt.view(ViewId.ANSWER_INFO.value)(self.on_answer_submit)
+        bolt.event("app_home_opened")(self.on_home_opened)
+        bolt.event("message")(self.on_message)
+        bolt.event("app_mention")(self.on_mention)
+
+    async def on_command(self, ack: Ack, body: Body) -> None:
+        await ack()
+        prefill = command_prefill(str(body.get("text", "")))
+        await self.form.open(body["trigger_id"], user_id(body), prefill)
+
+    async def on_global_shortcut(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.form.open(body["trigger_id"], user_id(body))
+
+    async def on_message_shortcut(self, ack: Ack, body: Body) -> None:
+        """Report this message: its text, its permalink and its files come along."""
+        await ack()
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id", "")
+        link = await self.client.chat_getPermalink(channel=channel, message_ts=message.get("ts"))
+        permalink = str(link.get("permalink", ""))
+        text = plain_text(str(message.get("text", "")))
+        prefill = {"link": first_url(text) or permalink, "post_text": text[:3000]}
+        offered = message_files(message)
+        await self.form.open(body["trigger_id"], user_id(body), prefill, offered, permalink)
+
+    async def on_open_report(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.form.open(body["trigger_id"], user_id(body))
+
+    async def on_back(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.form.back(body, user_id(body))
+
+    async def on_report_step(self, ack: Ack, body: Body) -> None:
+        await self.form.submit_step(ack, body["view"], user_id(body))
+
+    async def on_report_closed(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.form.closed(body["view"], user_id(body))
+
+    async def on_approve(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.decisions.approve(body)
+
+    async def on_decline(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.decisions.open_reason(body, ViewId.DECLINE)
+
+    async def on_ask_info(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.decisions.open_reason(body, ViewId.ASK_INFO)
+
+    async def on_decline_submit(self, ack: Ack, body: Body) -> None:
+        await self.decisions.submit_reason(ack, body, ViewId.DECLINE)
+
+    async def on_ask_info_submit(self, ack: Ack, body: Body) -> None:
+        await self.decisions.submit_reason(ack, body, ViewId.ASK_INFO)
+
+    async def on_answer(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.decisions.open_answer(body)
+
+    async def on_answer_submit(self, ack: Ack, body: Body) -> None:
+        await self.decisions.submit_answer(ack, body)
+
+    async def on_home_opened(self, event: Body) -> None:
+        """The Home tab: the report button, and the open cases this person may see."""
+        if event.get("tab", "home") != "home":
+            return
+        actor = await self.directory.actor(str(event["user"]))
+        rows = await self.service.visible(actor)
+        names = {s.id: s.name for s in self.service.trust.schools}
+        cases = views.case_list(rows, names, self.service.clock())
+        await self.client.views_publish(
+            user_id=actor.user_id, view=render.home_view(cases, HOME_INTRO)
+        )
+
+    async def on_message(self, event: Body) -> None:
+        """A direct message to the bot from a person: say how to report."""
+        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            return
+        hint = render.hint_message()
+        await self.client.chat_postMessage(
+            channel=str(event["channel"]), text=hint.text, blocks=hint.block_dicts()
+        )
+
+    async def on_mention(self, event: Body) -> None:
+        hint = render.hint_message()
+        await self.client.chat_postEphemeral(
+            channel=str(event["channel"]),
+            user=str(event.get("user", "")),
+            text=hint.text,
+            blocks=hint.block_dicts(),
+        )
