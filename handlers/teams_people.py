@@ -1,0 +1,154 @@
+"""Who is talking on Teams (email via TeamsInfo, cached) and where to reach them later."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import ChannelAccount, ConversationReference
+
+from bot.models import Actor
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "teams"
+USERS = "teams_users"  # Teams id (29:...) -> email, name, aad id: saves a roster call per turn
+REFS = "teams_refs"  # email -> how to message that person proactively
+CHANNELS = "teams_channels"  # channel id (19:...) -> a reference to post there
+
+
+class UnknownPerson(Exception):
+    """Teams would not tell us this person's email address."""
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How to message someone proactively: their personal chat, or enough to open one."""
+
+    user_id: str
+    aad_id: str
+    service_url: str
+    tenant_id: str
+    bot: dict[str, Any]
+    reference: dict[str, Any] | None  # a serialized ConversationReference of the personal chat
+
+    @classmethod
+    def of(cls, value: dict[str, Any]) -> Reach:
+        return cls(
+            value["user_id"],
+            value.get("aad_id", ""),
+            value["service_url"],
+            value.get("tenant_id", ""),
+            value.get("bot") or {},
+            value.get("reference"),
+        )
+
+    def conversation_reference(self) -> ConversationReference | None:
+        if self.reference is None:
+            return None
+        return ConversationReference().deserialize(self.reference)
+
+    def bot_account(self) -> ChannelAccount:
+        return ChannelAccount().deserialize(self.bot)
+
+
+def tenant_of(activity: Any) -> str:
+    data = activity.channel_data or {}
+    tenant = (data.get("tenant") or {}).get("id") if isinstance(data, dict) else None
+    return tenant or getattr(activity.conversation, "tenant_id", None) or ""
+
+
+def channel_of(activity: Any) -> str:
+    data = activity.channel_data or {}
+    channel = (data.get("channel") or {}).get("id") if isinstance(data, dict) else None
+    return channel or ""
+
+
+class People:
+    """Maps Teams users to actors and keeps their conversation references in the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._actors: dict[str, Actor] = {}  # per process: the store keeps the durable copy
+
+    async def actor(self, turn_context: TurnContext) -> Actor:
+        """The person behind this activity; their email from the roster, once per person."""
+        user = turn_context.activity.from_property
+        if user.id in self._actors:
+            return self._actors[user.id]
+        known = await self.store.get_value(USERS, user.id)
+        if known is None:
+            known = await self._look_up(turn_context, user.id)
+        actor = Actor(PLATFORM, user.id, known["email"], known.get("name") or user.name or "")
+        self._actors[user.id] = actor
+        return actor
+
+    async def _look_up(self, turn_context: TurnContext, user_id: str) -> dict[str, Any]:
+        try:
+            member = await TeamsInfo.get_member(turn_context, user_id)
+        except Exception as exc:  # the connector's error types vary; the user gets one message
+            log.warning("could not read the roster entry of %s: %s", user_id, type(exc).__name__)
+            raise UnknownPerson(user_id) from exc
+        email = (member.email or member.user_principal_name or "").lower()
+        if not email:
+            raise UnknownPerson(user_id)
+        value = {"email": email, "name": member.name or "", "aad_id": member.aad_object_id or ""}
+        await self.store.put_value(USERS, user_id, value)
+        return value
+
+    async def remember(self, turn_context: TurnContext, actor: Actor) -> bool:
+        """Keep how to reach this person (and the channel, if any); True if it is new."""
+        activity = turn_context.activity
+        reference = TurnContext.get_conversation_reference(activity)
+        reference.activity_id = None  # a reference to the chat, not to one message in it
+        personal = (activity.conversation.conversation_type or "personal") == "personal"
+        channel = channel_of(activity)
+        if channel:
+            await self._remember_channel(channel, reference)
+        old = await self.store.get_value(REFS, actor.email)
+        kept = (old or {}).get("reference")
+        value = {
+            "user_id": actor.user_id,
+            "aad_id": activity.from_property.aad_object_id or (old or {}).get("aad_id", ""),
+            "service_url": activity.service_url,
+            "tenant_id": tenant_of(activity),
+            "bot": activity.recipient.serialize(),
+            "reference": reference.serialize() if personal else kept,
+        }
+        if value == old:
+            return False
+        await self.store.put_value(REFS, actor.email, value)
+        return kept is None and personal
+
+    async def _remember_channel(self, channel: str, reference: ConversationReference) -> None:
+        if await self.store.get_value(CHANNELS, channel) is None:
+            reference.conversation.id = channel  # the channel itself, not a thread in it
+            await self.store.put_value(CHANNELS, channel, {"reference": reference.serialize()})
+
+    async def remember_chat(self, email: str, reference: ConversationReference) -> None:
+        """A personal chat the bot opened itself: use it next time."""
+        old = await self.store.get_value(REFS, email)
+        if old is not None:
+            await self.store.put_value(REFS, email, {**old, "reference": reference.serialize()})
+
+    async def reach(self, email: str) -> Reach | None:
+        value = await self.store.get_value(REFS, email.lower())
+        return Reach.of(value) if value else None
+
+    async def channel(self, channel_id: str) -> ConversationReference | None:
+        value = await self.store.get_value(CHANNELS, channel_id)
+        return ConversationReference().deserialize(value["reference"]) if value else None
+
+    async def teams_ids(self, emails: Sequence[str]) -> list[str]:
+        """The Teams ids (29:...) of these people, for those who have used the bot."""
+        ids = []
+        for email in emails:
+            reach = await self.reach(email)
+            if reach is not None:
+                ids.append(reach.user_id)
+        return ids
