@@ -12,18 +12,23 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.case_files import CaseFiles
 from bot.config import Settings, Trust, load_trust
 from bot.errors import ConfigError
+from bot.links import LinkSigner, load_or_create_key
 from bot.outbox import OutboxWorker
 from bot.policy import DEFAULT_POLICY, Policy, load_policy
+from bot.scheduler import ReminderLoop
 from bot.service import CaseService
 from bot.store import Store
 from bot.timeline import verify
 from bot.tinydb_store import TinyDBStore
+from handlers import files as file_routes
 from handlers.channel import Channel
 
 log = logging.getLogger("app")
 STORE_KEY = web.AppKey("service", CaseService)
+FILES_KEY = web.AppKey("files", CaseFiles)
 
 
 @dataclass(frozen=True)
@@ -69,10 +74,13 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     settings = loaded.settings
     store = store or make_store(settings)
     service = CaseService(store, loaded.trust, loaded.policy)
+    files = CaseFiles(service, LinkSigner(load_or_create_key(settings.data_dir), service.clock))
     channels = make_channels(loaded, service)
     worker = OutboxWorker(service, {c.name: c.sender for c in channels})
+    reminders = ReminderLoop(service)
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[STORE_KEY] = service
+    app[FILES_KEY] = files
     started = time.monotonic()
 
     async def healthz(request: web.Request) -> web.Response:
@@ -91,6 +99,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
         )
 
     app.router.add_get("/healthz", healthz)
+    file_routes.mount(app, files)
     for channel in channels:
         channel.mount(app)
 
@@ -99,7 +108,9 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
         for channel in channels:
             await channel.start()
         worker.start()
+        reminders.start()
         yield
+        await reminders.stop()
         await worker.stop()
         for channel in channels:
             await channel.stop()

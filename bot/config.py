@@ -254,6 +254,7 @@ class Settings:
     slack_signing_secret: str = ""
     slack_app_token: str = ""
     slack_api_url: str = ""
+    public_url: str = ""  # where people's browsers reach this server (links to files)
     app_id: str = ""
     app_password: str = ""
     app_type: str = "MultiTenant"
@@ -286,12 +287,18 @@ class Settings:
             slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
             slack_app_token=env.get("SLACK_APP_TOKEN", ""),
             slack_api_url=env.get("SLACK_API_URL", ""),
+            public_url=env.get("PUBLIC_URL", "").rstrip("/"),
             app_id=env.get("MicrosoftAppId", ""),
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=env.get("MicrosoftAppType", "MultiTenant") or "MultiTenant",
             app_tenant_id=env.get("MicrosoftAppTenantId", ""),
             warnings=tuple(warnings),
         )
+
+    @property
+    def base_url(self) -> str:
+        """PUBLIC_URL, else this server's own address (fine for the loopback web channel)."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def slack(self) -> Platform:

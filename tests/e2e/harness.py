@@ -45,6 +45,7 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
 class Server:
     url: str
     service: CaseService
+    app: web.Application
 
     async def idle(self, timeout: float = 10.0) -> None:
         """Wait until the outbox has delivered everything it can."""
@@ -66,7 +67,7 @@ async def running_server(env: Mapping[str, str]) -> AsyncIterator[Server]:
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     try:
-        yield Server(f"http://{settings.host}:{settings.port}", app[STORE_KEY])
+        yield Server(f"http://{settings.host}:{settings.port}", app[STORE_KEY], app)
     finally:
         await runner.cleanup()
 

@@ -1,0 +1,73 @@
+"""A case's files (evidence, drafts) behind signed links, for people allowed to see the case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.drafts import warning_letter
+from bot.errors import NotAllowed, UnknownCase
+from bot.links import LinkSigner
+from bot.models import Actor, Case
+from bot.service import CaseService
+
+
+class FileKind(StrEnum):
+    EVIDENCE = "evidence"
+    LETTER = "letter"
+
+
+LETTER_KEY = "warning-letter"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@dataclass(frozen=True)
+class FileContent:
+    name: str
+    media_type: str
+    data: bytes
+
+
+class CaseFiles:
+    def __init__(self, service: CaseService, signer: LinkSigner) -> None:
+        self.service = service
+        self.signer = signer
+
+    @staticmethod
+    def path(reference: str, kind: FileKind, key: str) -> str:
+        return f"/files/{reference}/{kind.value}/{key}"
+
+    async def link(self, reference: str, actor: Actor, kind: FileKind, key: str) -> str:
+        """A signed path valid for five minutes, only for someone who may see the case."""
+        case = (await self.service.get(reference)).case
+        if not self.service.can_view(actor, case):
+            raise NotAllowed(
+                f"Only the reporter and the school's leads can open {reference}'s files."
+            )
+        self._name(case, kind, key)
+        return self.signer.sign(self.path(reference, kind, key))
+
+    def check(self, path: str, expires: str, signature: str) -> str:
+        return self.signer.check(path, expires, signature)
+
+    def _name(self, case: Case, kind: FileKind, key: str) -> tuple[str, str]:
+        if kind is FileKind.EVIDENCE:
+            for e in case.evidence:
+                if e.sha256 == key:
+                    return e.name, e.media_type
+        elif kind is FileKind.LETTER and key == LETTER_KEY:
+            if case.decision and "warning_letter" in case.decision.actions:
+                return f"{case.reference}-warning-letter.docx", DOCX
+        raise UnknownCase(f"{case.reference} has no such file.")
+
+    async def read(self, reference: str, kind: FileKind, key: str) -> FileContent:
+        case = (await self.service.get(reference)).case
+        name, media_type = self._name(case, kind, key)
+        if kind is FileKind.EVIDENCE:
+            data = self.service.store.evidence_path(key).read_bytes()
+        else:
+            school = self.service.school_of(case)
+            data = warning_letter(
+                case, self.service.policy, self.service.trust, school, self.service.today()
+            )
+        return FileContent(name, media_type, data)

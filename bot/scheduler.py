@@ -1,0 +1,38 @@
+"""Fires due reminders every minute; the schedule itself lives in the store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.service import CaseService
+
+log = logging.getLogger(__name__)
+
+
+class ReminderLoop:
+    def __init__(self, service: CaseService, interval: float = 60.0) -> None:
+        self.service = service
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="reminders")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                queued = await self.service.fire_reminders()
+                if queued:
+                    log.info("queued %d reminder(s)", queued)
+            except Exception:
+                log.exception("reminder pass failed; trying again next minute")
+            await asyncio.sleep(self.interval)
