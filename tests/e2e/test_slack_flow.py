@@ -4,78 +4,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-
-import aiohttp
-import pytest
 
 from bot.models import Notice, Status
-from tests.e2e.harness import Server, base_env, running_server
-from tests.fakes.slack_api import FakeSlackApi
+from tests.e2e.slack_support import (
+    PNG,
+    STEP_PEOPLE,
+    STEP_POST,
+    STEP_WHAT,
+    World,
+    file_report,
+    posted_to,
+    world,
+)
 from tests.fakes.slack_session import (
     HEAD,
     LEADERS,
     TEACHER,
     TOKEN,
-    USERS,
-    SlackClient,
     button_value,
     checkbox_state,
-    slack_env,
 )
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
-FILES = {"F0SHOT0001": {"name": "post.png", "mimetype": "image/png", "content": PNG}}
-
-STEP_POST = {"platform": "facebook", "post_text": "The year 4 teacher is useless"}
-STEP_PEOPLE = {"author_relationship": "parent", "about": ["staff"]}
-STEP_WHAT = {"categories": ["complaints"], "history": "not_discussed"}
-
-
-@dataclass
-class World:
-    api: FakeSlackApi
-    server: Server
-    slack: SlackClient
-    data_dir: Path
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with FakeSlackApi(users=USERS, files=FILES, token=TOKEN) as api:
-        env = base_env(tmp_path / "data", **slack_env(api))
-        async with running_server(env) as server, aiohttp.ClientSession() as http:
-            yield World(api, server, SlackClient(server.url, api, http), tmp_path / "data")
-
-
-async def file_report(
-    w: World,
-    user: str = TEACHER,
-    post: dict | None = None,
-    people: dict | None = None,
-    what: dict | None = None,
-) -> str:
-    """The reporter's whole way through the form; returns the case reference."""
-    opened = len(w.api.calls_to("views.open"))
-    reply = await w.slack.command(user, "https://facebook.example/post/1")
-    assert reply.status == 200
-    modal = await w.slack.opened(user, opened + 1)
-    for answers in (post or STEP_POST, people or STEP_PEOPLE, what or STEP_WHAT):
-        reply = await w.slack.submit(modal, answers)
-        assert reply.json.get("response_action") == "update", reply.text
-    assert modal.view["submit"]["text"] == "Submit report"
-    reply = await w.slack.submit(modal)
-    assert reply.json["response_action"] == "update"
-    refs = [b for b in modal.view["blocks"] if b["type"] == "header"]
-    reference = refs[0]["text"]["text"].split()[1]
-    assert reference.startswith("OAK-")
-    return reference
-
-
-def posted_to(w: World, channel: str) -> list[dict]:
-    return [c.args for c in w.api.calls_to("chat.postMessage") if c.args["channel"] == channel]
+__all__ = ["world"]
 
 
 async def test_slash_command_to_approved_decision(world: World) -> None:
