@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from aiohttp import web
+from tqdm import tqdm
 
+from bot import office
 from bot.case_files import CaseFiles
 from bot.config import Settings, Trust, load_trust
 from bot.errors import ConfigError
@@ -180,6 +184,80 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def with_service(run):  # noqa: ANN001, ANN201 - runs an async command against the store
+    loaded = load(Settings.from_env())
+
+    async def go() -> int:
+        store = make_store(loaded.settings)
+        await store.open()
+        try:
+            return await run(CaseService(store, loaded.trust, loaded.policy))
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-09-01") from None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    async def run(service: CaseService) -> int:
+        if args.school and service.trust.school(args.school) is None:
+            known = ", ".join(s.id for s in service.trust.schools)
+            raise ConfigError("--school", args.school, f"no such school (known: {known})")
+        tz = service.trust.tz
+        chosen = [
+            s.reference
+            for s in await service.store.summaries()
+            if (not args.school or s.school_id == args.school)
+            and args.date_from <= s.created_at.astimezone(tz).date() <= args.date_to
+        ]
+        rows = []
+        for ref in tqdm(sorted(chosen), desc="Reading cases", unit="case", file=sys.stderr):
+            record = await service.store.load(ref)
+            if record is not None:
+                rows.append(office.register_row(record, service.policy, service))
+        summary = office.totals(rows, service.policy)
+        if args.format == "json":
+            text = json.dumps({"register": rows, "totals": summary}, indent=2)
+            write_out(args.out, text)
+        else:
+            write_out(args.out, office.register_csv(rows))
+            totals_path = f"{args.out.removesuffix('.csv')}-totals.csv" if args.out else None
+            write_out(totals_path, office.totals_csv(summary))
+        print(f"Exported {len(rows)} case(s).", file=sys.stderr)
+        return 0
+
+    return with_service(run)
+
+
+def write_out(path: str | None, text: str) -> None:
+    if path:
+        Path(path).write_text(text, encoding="utf-8")
+        print(f"Wrote {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_export_case(args: argparse.Namespace) -> int:
+    async def run(service: CaseService) -> int:
+        record = await service.store.load(args.reference)
+        if record is None:
+            raise ConfigError("export-case", args.reference, "no such case")
+        bundle = office.case_bundle(record, service)
+        Path(args.out).write_bytes(bundle.data)
+        chain = "intact" if bundle.chain_ok else "BROKEN (see summary.txt)"
+        print(f"Wrote {args.out}: {bundle.files} files; timeline hash chain {chain}.")
+        return 0 if bundle.chain_ok else 1
+
+    return with_service(run)
+
+
 def cmd_teams_package(args: argparse.Namespace) -> int:
     from handlers.teams_package import build_teams_package
 
@@ -206,6 +284,35 @@ def main(argv: list[str] | None = None) -> int:
     audit = sub.add_parser("audit", help="verify every case's hash-chained timeline")
     audit.add_argument("action", choices=["verify"])
     audit.set_defaults(func=cmd_audit)
+    export = sub.add_parser(
+        "export", help="the register for governors (no names or post text), with totals"
+    )
+    export.add_argument(
+        "--school", default="", help="a school id from the trust file (default: all)"
+    )
+    export.add_argument(
+        "--from",
+        dest="date_from",
+        type=parse_date,
+        default=date(2000, 1, 1),
+        metavar="DATE",
+        help="first day a case was reported, e.g. 2026-09-01",
+    )
+    export.add_argument(
+        "--to",
+        dest="date_to",
+        type=parse_date,
+        default=date(2100, 1, 1),
+        metavar="DATE",
+        help="last day a case was reported",
+    )
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("--out", default=None, help="file to write (default: standard output)")
+    export.set_defaults(func=cmd_export)
+    bundle = sub.add_parser("export-case", help="everything about one case, as a zip")
+    bundle.add_argument("reference", help="such as OAK-2026-0007")
+    bundle.add_argument("--out", required=True, help="the zip file to write")
+    bundle.set_defaults(func=cmd_export_case)
     pkg = sub.add_parser("teams-package", help="build the Teams app package (zip)")
     pkg.add_argument(
         "--domain",

@@ -1,0 +1,142 @@
+"""The office's commands on a real store: register without names, case bundle, audit verify."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import EXAMPLE_TRUST, load_trust
+from bot.forms import report_form, to_answers
+from bot.office import term_of
+from bot.policy import load_policy
+from bot.service import CaseService
+from bot.tinydb_store import TinyDBStore
+from tests.conftest import HEAD, REPORTER, Clock
+from tests.samples import answers_values
+from tests.test_cli import run
+
+SECRET_TEXT = "Mrs Example is a disgrace"
+
+
+def fill_store(data_dir: Path) -> list[str]:
+    async def go() -> list[str]:
+        store = TinyDBStore(data_dir)
+        await store.open()
+        clock = Clock()
+        policy = load_policy()
+        service = CaseService(store, load_trust(EXAMPLE_TRUST), policy, clock)
+        refs = []
+        for n, (when, categories) in enumerate(
+            [
+                (datetime(2026, 10, 5, 10, tzinfo=UTC), ["racist"]),
+                (datetime(2026, 11, 20, 10, tzinfo=UTC), ["complaints", "offensive"]),
+                (datetime(2027, 2, 3, 10, tzinfo=UTC), ["defamatory"]),
+            ]
+        ):
+            clock.now = when
+            values = answers_values(
+                categories=categories,
+                post_text=SECRET_TEXT,
+                author_name="Jo Bloggs",
+                seen_on=when.date().isoformat(),
+            )
+            answers = to_answers(report_form(policy), values, when.date(), "oak-primary")
+            case, _ = await service.submit(REPORTER, answers, f"k{n}")
+            await service.attach_evidence(
+                case.reference, REPORTER, "shot.png", "image/png", f"png-{n}".encode(), "test"
+            )
+            await service.approve(
+                case.reference, HEAD, case.version, ["warning_letter", "retain_evidence"]
+            )
+            refs.append(case.reference)
+        await store.close()
+        return refs
+
+    return asyncio.run(go())
+
+
+def test_terms():
+    assert term_of(datetime(2026, 10, 5).date()) == "Autumn 2026/27"
+    assert term_of(datetime(2027, 2, 3).date()) == "Spring 2026/27"
+    assert term_of(datetime(2027, 6, 1).date()) == "Summer 2026/27"
+
+
+def test_export_register_has_no_names_or_post_text(tmp_path):
+    data = tmp_path / "data"
+    refs = fill_store(data)
+    out = tmp_path / "register.csv"
+    r = run(
+        "export",
+        "--school",
+        "oak-primary",
+        "--from",
+        "2026-09-01",
+        "--to",
+        "2026-12-31",
+        "--format",
+        "csv",
+        "--out",
+        str(out),
+        DATA_DIR=str(data),
+        TRUST_CONFIG=str(EXAMPLE_TRUST),
+    )
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["reference"] for row in rows] == refs[:2]
+    assert rows[0]["categories"] == "4.2.5" and rows[0]["approved_actions"] == "5.1.1 5.1.7"
+    assert rows[0]["term"] == "Autumn 2026/27" and rows[0]["urgency"] == "urgent"
+    for forbidden in (SECRET_TEXT, "Jo Bloggs", "teacher@", "Tess", "head@"):
+        assert forbidden not in text
+    totals = list(csv.DictReader(io.StringIO((tmp_path / "register-totals.csv").read_text())))
+    assert {"by": "school", "value": "oak-primary", "cases": "2"} in totals
+    assert {"by": "term", "value": "Autumn 2026/27", "cases": "2"} in totals
+    assert "Reading cases" in r.stderr  # the progress bar
+
+    r = run("export", "--format", "json", DATA_DIR=str(data), TRUST_CONFIG=str(EXAMPLE_TRUST))
+    body = json.loads(r.stdout)
+    assert len(body["register"]) == 3
+    assert body["totals"]["by_term"] == {"Autumn 2026/27": 2, "Spring 2026/27": 1}
+
+    bad = run("export", "--school", "nowhere", DATA_DIR=str(data), TRUST_CONFIG=str(EXAMPLE_TRUST))
+    assert bad.returncode != 0 and "no such school" in bad.stderr
+    bad = run("export", "--from", "yesterday", DATA_DIR=str(data), TRUST_CONFIG=str(EXAMPLE_TRUST))
+    assert bad.returncode != 0 and "not a date" in bad.stderr
+
+
+def test_case_bundle_manifest_matches_and_audit_finds_tampering(tmp_path):
+    data = tmp_path / "data"
+    ref = fill_store(data)[0]
+    out = tmp_path / "bundle.zip"
+    r = run(
+        "export-case", ref, "--out", str(out), DATA_DIR=str(data), TRUST_CONFIG=str(EXAMPLE_TRUST)
+    )
+    assert r.returncode == 0, r.stderr
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+        manifest = z.read(f"{ref}/MANIFEST-SHA256.txt").decode().splitlines()
+        for line in manifest:
+            digest, name = line.split("  ")
+            assert hashlib.sha256(z.read(f"{ref}/{name}")).hexdigest() == digest, name
+        listed = {line.split("  ")[1] for line in manifest}
+        summary = z.read(f"{ref}/summary.txt").decode()
+    assert {"case.json", "timeline.json", "summary.txt", "drafts/warning-letter.docx"} <= listed
+    assert any(n.startswith(f"{ref}/evidence/") for n in names)
+    assert "hash chain intact" in summary and SECRET_TEXT in summary
+
+    assert (
+        run("audit", "verify", DATA_DIR=str(data), TRUST_CONFIG=str(EXAMPLE_TRUST)).returncode == 0
+    )
+    path = data / "cases" / f"{ref}.json"
+    stored = json.loads(path.read_text())
+    stored["timeline"]["3"]["summary"] = "Approved by nobody"
+    path.write_text(json.dumps(stored))
+    r = run("audit", "verify", DATA_DIR=str(data), TRUST_CONFIG=str(EXAMPLE_TRUST))
+    assert r.returncode == 1
+    assert f"{ref}: event 3: its content does not match its hash (edited)" in r.stdout
