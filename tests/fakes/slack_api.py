@@ -269,6 +269,10 @@ class FakeSlackApi:
             raise ValueError("a failure with status 200 needs an error code")
         self._failures.append(_Failure(method, count, status, retry_after, error))
 
+    def recover(self) -> None:
+        """Drop every failure still queued by `fail_next`: the API answers normally again."""
+        self._failures.clear()
+
     def response_url(self) -> str:
         """A fresh response_url on this server; posts to it are recorded as `response_url` calls."""
         return f"{self.root_url}/hooks/commands/{TEAM_ID}/{next(self._seq)}/fake"

@@ -1,0 +1,119 @@
+"""Slack end to end: notifications survive a failing or rate-limiting Slack, and a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import aiohttp
+
+from bot.tinydb_store import TinyDBStore
+from tests.e2e.harness import ServerProcess, base_env
+from tests.e2e.slack_support import (
+    STEP_PEOPLE,
+    STEP_POST,
+    STEP_WHAT,
+    World,
+    file_report,
+    posted_to,
+    world,
+)
+from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.slack_session import LEADERS, TEACHER, TOKEN, USERS, SlackClient, slack_env
+
+__all__ = ["world"]
+
+
+def failed_posts(api: FakeSlackApi) -> list:
+    return [c for c in api.calls_to("chat.postMessage", include_failed=True) if c.failed]
+
+
+async def test_500s_then_recovery_deliver_each_notice_once(world: World) -> None:
+    w = world
+    w.api.fail_next("chat.postMessage", count=2, status=500)
+    reference = await file_report(w)
+    await w.server.idle(timeout=15)
+    assert len(failed_posts(w.api)) == 2
+    assert len(posted_to(w, TEACHER)) == 1 and len(posted_to(w, LEADERS)) == 1
+    record = await w.server.service.get(reference)
+    receipt, card = record.outbox
+    assert receipt.delivered_at and receipt.attempts == 3 and "500" in receipt.last_error
+    assert card.delivered_at and card.attempts == 1
+    first, second, ok = [
+        c.at
+        for c in w.api.calls_to("chat.postMessage", include_failed=True)
+        if c.args["channel"] == TEACHER
+    ]
+    assert second - first >= 0.9 and ok - second >= 1.9  # backs off 1 s, then 2 s
+
+
+async def test_429_waits_for_retry_after_then_delivers_once(world: World) -> None:
+    w = world
+    w.api.fail_next("chat.postMessage", count=1, status=429, retry_after=1)
+    w.api.fail_next("chat.update", count=1, status="drop")
+    reference = await file_report(w)
+    await w.server.idle(timeout=15)
+    [limited] = failed_posts(w.api)
+    assert limited.status == 429
+    delivered = [c for c in w.api.calls_to("chat.postMessage") if c.args["channel"] == TEACHER]
+    assert len(delivered) == 1 and 0.9 <= delivered[0].at - limited.at < 3
+    record = await w.server.service.get(reference)
+    assert "429 ratelimited" in record.outbox[0].last_error
+    assert all(m.delivered_at for m in record.outbox)
+
+
+async def test_a_notice_pending_across_a_kill_arrives_once_after_restart(tmp_path: Path) -> None:
+    async with FakeSlackApi(users=USERS, token=TOKEN) as api, aiohttp.ClientSession() as http:
+        env = base_env(tmp_path / "data", **slack_env(api))
+        server = ServerProcess(env)
+        await server.start()
+        try:
+            api.fail_next("chat.postMessage", count=10_000, status=500)
+            w = World(api, None, SlackClient(server.url, api, http), tmp_path / "data")  # type: ignore[arg-type]
+            await file_report_via_http(w)
+            deadline = time.monotonic() + 10
+            while not failed_posts(api) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert failed_posts(api), "the outbox never tried"
+            await wait_for_attempt_on_disk(tmp_path / "data")
+            server.kill()
+            api.recover()
+            await server.start()
+            await api.wait_for("chat.postMessage", 2, timeout=15)
+            await asyncio.sleep(1.5)  # room for a duplicate to show up, if there were one
+        finally:
+            server.stop()
+    assert [c.args["channel"] for c in api.calls_to("chat.postMessage")] == [TEACHER, LEADERS]
+    store = TinyDBStore(tmp_path / "data")
+    await store.open()
+    [reference] = await store.references()
+    record = await store.load(reference)
+    await store.close()
+    assert record is not None and all(m.delivered_at for m in record.outbox)
+    assert record.outbox[0].attempts >= 2  # the failed try before the kill was kept
+
+
+async def wait_for_attempt_on_disk(data_dir: Path, timeout: float = 10) -> None:
+    """Until the failed attempt is durable: the kill then lands between two tries."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        store = TinyDBStore(data_dir)
+        await store.open()
+        references = await store.references()
+        record = await store.load(references[0]) if references else None
+        await store.close()
+        if record and record.outbox[0].attempts >= 1:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the failed attempt was never saved")
+
+
+async def file_report_via_http(w: World) -> None:
+    """The form filled against a server in another process (no Server object to ask)."""
+    await w.slack.command(TEACHER)
+    modal = await w.slack.opened(TEACHER)
+    for answers in (STEP_POST, STEP_PEOPLE, STEP_WHAT, {}):
+        reply = await w.slack.submit(modal, answers)
+        assert reply.json.get("response_action") == "update", reply.text
+    assert "Report filed" in modal.text()
