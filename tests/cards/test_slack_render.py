@@ -1,0 +1,237 @@
+"""Block Kit renderers: valid for slack_sdk.models, within Block Kit limits, content-free text."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+from bot.config import Trust
+from bot.forms import FieldId, report_form
+from bot.models import Case, Decision, DecisionKind, Evidence, InfoRequest, Status, Urgency
+from bot.policy import Policy, evaluate
+from cards import slack as render
+from cards import views
+from cards.ids import ActionId, InputId, ViewId
+from tests.conftest import HEAD, REPORTER
+
+NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+LONG_POST = ("They are a disgrace and everyone should know it. " * 80)[:3000]
+
+
+@pytest.fixture
+def case(make_answers: Any, policy: Policy) -> Case:
+    answers = make_answers(
+        post_text=LONG_POST,
+        categories=["complaints", "defamatory", "other"],
+        other_category="x" * 400,
+        author_name="A" * 200,
+    )
+    evidence = tuple(
+        Evidence(
+            f"{n:064x}",
+            f"screenshot-{n}-{'long' * 40}.png",
+            5_000_000,
+            "image/png",
+            REPORTER,
+            NOW,
+            "slack:F",
+        )
+        for n in range(10)
+    )
+    return Case(
+        reference="OAK-2026-0007",
+        school_id="oak-primary",
+        status=Status.AWAITING_DECISION,
+        urgency=Urgency.HIGH,
+        reporter=REPORTER,
+        answers=answers,
+        recommendation=evaluate(policy, answers),
+        created_at=NOW,
+        submission_key="k",
+        evidence=evidence,
+        info_requests=tuple(InfoRequest("q" * 2000, HEAD, NOW, "a" * 4000, NOW) for _ in range(5)),
+    )
+
+
+def card_view(case: Case, policy: Policy, trust: Trust) -> views.ApprovalCardView:
+    return views.approval_card(case, policy, trust.school(case.school_id), trust.tz)
+
+
+def parsed(blocks: list[dict[str, Any]]) -> list[Block]:
+    """Every block parses back with slack_sdk.models and validates (lengths, counts)."""
+    out = Block.parse_all(blocks)
+    assert len(out) == len(blocks) and all(b is not None for b in out)
+    for b in out:
+        b.validate_json()
+    return out
+
+
+def walk(value: Any, key: str) -> list[Any]:
+    """Every value under this key anywhere in a JSON tree."""
+    found: list[Any] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == key:
+                found.append(v)
+            found.extend(walk(v, key))
+    elif isinstance(value, list):
+        for v in value:
+            found.extend(walk(v, key))
+    return found
+
+
+def assert_within_limits(blocks: list[dict[str, Any]], max_blocks: int) -> None:
+    assert len(blocks) <= max_blocks
+    for b in blocks:
+        if b["type"] == "section":
+            assert len(b.get("text", {}).get("text", "")) <= 3000
+            assert len(b.get("fields", [])) <= 10
+            assert all(len(f["text"]) <= 2000 for f in b.get("fields", []))
+        if b["type"] == "header":
+            assert len(b["text"]["text"]) <= 150
+    for options in walk(blocks, "options"):
+        assert len(options) <= 10
+        for o in options:
+            assert len(o["text"]["text"]) <= 75
+            assert len(o.get("description", {}).get("text", "")) <= 75
+
+
+def test_approval_card_with_a_long_post_and_ten_files_stays_within_limits(case, policy, trust):
+    card = render.approval_card(card_view(case, policy, trust))
+    blocks = card.block_dicts()
+    parsed(blocks)
+    assert_within_limits(blocks, 50)
+    text = json.dumps(blocks)
+    assert "OAK-2026-0007" in blocks[0]["text"]["text"]
+    assert "screenshot-9" in text and f"{9:064x}"[:12] in text
+    assert "4.2.3" in text and "Defamatory" in text
+    checkboxes = next(b for b in blocks if b.get("block_id") == InputId.ACTIONS)
+    ticked = [o["value"] for o in checkboxes["element"]["initial_options"]]
+    assert ticked == ["discuss", "legal_advice", "retain_evidence"]
+    assert len(checkboxes["element"]["options"]) == len(policy.actions)
+    other = next(b for b in blocks if b.get("block_id") == InputId.OTHER_ACTION)
+    assert other["dispatch_action"] is False
+    buttons = next(b for b in blocks if b["type"] == "actions")["elements"]
+    assert [e["action_id"] for e in buttons] == [
+        ActionId.APPROVE,
+        ActionId.DECLINE,
+        ActionId.ASK_INFO,
+    ]
+    assert {e["value"] for e in buttons} == {"OAK-2026-0007:1"}
+
+
+def test_the_notification_text_is_content_free(case, policy, trust):
+    card = render.approval_card(card_view(case, policy, trust))
+    assert card.text == "New report OAK-2026-0007 needs your decision"
+    for note in (
+        views.safeguarding_alert(case, trust.school("oak-primary")),
+        views.info_question(case),
+        views.info_note(case),
+    ):
+        message = render.note_message(note, ActionId.ANSWER_INFO)
+        assert "disgrace" not in message.text and "qqq" not in message.text
+        assert "OAK-2026-0007" in message.text
+        parsed(message.block_dicts())
+    receipt = render.receipt_message(views.receipt_view(case, policy, trust.school("oak-primary")))
+    assert receipt.text == "Report OAK-2026-0007 received"
+
+
+def test_a_decided_card_has_no_actions_and_says_who_decided(case, policy, trust):
+    decided = replace(
+        case,
+        status=Status.APPROVED,
+        version=2,
+        decision=Decision(DecisionKind.APPROVED, HEAD, NOW, ("discuss", "retain_evidence")),
+    )
+    card = render.approval_card(card_view(decided, policy, trust))
+    blocks = card.block_dicts()
+    parsed(blocks)
+    assert not [b for b in blocks if b["type"] in ("actions", "input")]
+    assert "Approved by Hana Head on 26 Nov 2026, 09:30" in json.dumps(blocks)
+    assert card.text == "Report OAK-2026-0007: decision made"
+
+
+def test_an_urgent_card_says_so_at_the_top(case, policy, trust):
+    urgent = replace(case, urgency=Urgency.URGENT)
+    blocks = render.approval_card(card_view(urgent, policy, trust)).block_dicts()
+    assert blocks[0]["text"]["text"].startswith("URGENT: Report OAK-2026-0007")
+    assert "URGENT" in blocks[1]["text"]["text"]
+
+
+def test_user_text_cannot_ping_or_link(case, policy, trust):
+    noisy = replace(
+        case, answers=replace(case.answers, post_text="<!channel> <@U123> <https://x|y>")
+    )
+    text = json.dumps(render.approval_card(card_view(noisy, policy, trust)).block_dicts())
+    assert "<!channel>" not in text and "&lt;!channel&gt;" in text
+
+
+def test_every_form_step_is_a_valid_modal_with_field_ids_as_block_ids(policy, trust):
+    sections = report_form(policy, trust.schools)
+    values = {FieldId.POST_TEXT: LONG_POST, FieldId.PLATFORM: "x", FieldId.ABOUT: ["staff"]}
+    offered = [render.OfferedFile(f"F{n}", f"file-{n}.png") for n in range(12)]
+    for step in range(len(sections)):
+        modal = render.form_modal(
+            views.form_view(sections, step, values, {}),
+            '{"d":"x","s":0}',
+            date(2026, 11, 26),
+            offered,
+        )
+        modal.validate_json()
+        d = modal.to_dict()
+        View(**d).validate_json()
+        assert_within_limits(d["blocks"], 100)
+        ids = [b["block_id"] for b in d["blocks"] if b["type"] == "input"]
+        expected = [f.id.value for f in sections[step].fields]
+        assert [i for i in ids if i != render.MESSAGE_FILES] == expected
+        assert all(
+            b["label"]["text"] == f.label
+            for b, f in zip(
+                [
+                    b
+                    for b in d["blocks"]
+                    if b["type"] == "input" and b["block_id"] != "message_files"
+                ],
+                sections[step].fields,
+                strict=True,
+            )
+        )
+    first = render.form_modal(
+        views.form_view(sections, 0, values, {}), "m", date(2026, 11, 26)
+    ).to_dict()
+    post = next(b for b in first["blocks"] if b.get("block_id") == "post_text")
+    assert post["element"]["initial_value"] == LONG_POST and post["element"]["multiline"]
+    assert next(b for b in first["blocks"] if b.get("block_id") == "evidence")["element"] == {
+        "type": "file_input",
+        "action_id": "evidence",
+        "max_files": 10,
+    }
+
+
+def test_summary_receipt_and_home_are_valid_views(case, policy, trust):
+    school = trust.school("oak-primary")
+    summary = views.summary_view(policy, case.answers, school, case.recommendation)
+    for view in (
+        render.summary_modal(summary, "m"),
+        render.receipt_modal(
+            views.receipt_view(replace(case, urgency=Urgency.URGENT), policy, school)
+        ),
+        render.home_view(views.case_list([], {}, NOW), "intro"),
+        render.text_modal(
+            ViewId.DECLINE, "Decline the report", "i", InputId.REASON, "Why?", "Decline", "m"
+        ),
+        render.notice_modal("Report a post", "x" * 5000),
+    ):
+        d = view.to_dict()
+        View(**d).validate_json()
+        assert_within_limits(d["blocks"], 100)
+    receipt = render.receipt_modal(
+        views.receipt_view(replace(case, urgency=Urgency.URGENT), policy, school)
+    ).to_dict()
+    assert "call 999" in json.dumps(receipt)
