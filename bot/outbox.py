@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -36,6 +39,7 @@ class OutboxWorker:
         clock: Callable[[], datetime] = utcnow,
         max_backoff: float = 300.0,
         concurrency: int = 8,
+        lease_seconds: float = 120.0,
     ) -> None:
         self.service = service
         self.senders = dict(senders)
@@ -44,6 +48,9 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._gate = asyncio.Semaphore(concurrency)
+        # Several instances may share a store: a case's messages go out from one at a time.
+        self.lease_seconds = lease_seconds
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         service.on_change(self.wake)
 
     def wake(self) -> None:
@@ -81,32 +88,38 @@ class OutboxWorker:
 
     async def _deliver_case(self, reference: str) -> bool:
         async with self._gate:
-            record = await self.service.store.load(reference)
-            if record is None:
+            # A token per pass, so two passes in this process exclude each other too.
+            owner = f"{self.owner}:{uuid.uuid4().hex[:8]}"
+            if not await self.service.store.lease(reference, owner, self.lease_seconds):
+                return True  # another instance is delivering; look again later
+            try:
+                return await self._deliver_leased(reference, owner)
+            finally:
+                await self.service.store.release(reference, owner)
+
+    async def _deliver_leased(self, reference: str, owner: str) -> bool:
+        store = self.service.store
+        record = await store.load(reference)  # loaded after leasing: sees the last holder's work
+        while record is not None:
+            message = next(iter(record.pending), None)
+            if message is None:
                 return False
-            for message in record.pending:
-                if message.next_attempt_at and message.next_attempt_at > self.clock():
-                    return True
-                sender = self.senders.get(message.platform)
-                if sender is None:
-                    return False  # that platform is not enabled here: keep it for when it is
-                try:
-                    refs = await sender.deliver(record, message)
-                except Exception as exc:  # any failure is retried; the case stays as it was
-                    await self._failed(reference, message, exc)
-                    return True
-                await self.service.delivered(reference, message.id, refs)
-                log.info(
-                    "delivered %s for %s on %s",
-                    message.notice.value,
-                    reference,
-                    message.platform,
-                )
-                loaded = await self.service.store.load(reference)
-                if loaded is None:
-                    return False
-                record = loaded
-            return False
+            if message.next_attempt_at and message.next_attempt_at > self.clock():
+                return True
+            sender = self.senders.get(message.platform)
+            if sender is None:
+                return False  # that platform is not enabled here: keep it for when it is
+            if not await store.lease(reference, owner, self.lease_seconds):
+                return True  # our lease ran out and another instance took the case over
+            try:
+                refs = await sender.deliver(record, message)
+            except Exception as exc:  # any failure is retried; the case stays as it was
+                await self._failed(reference, message, exc)
+                return True
+            await self.service.delivered(reference, message.id, refs)
+            log.info("delivered %s for %s on %s", message.notice.value, reference, message.platform)
+            record = await store.load(reference)
+        return False
 
     async def _failed(self, reference: str, message: OutboxMessage, exc: Exception) -> None:
         hint = exc.retry_after if isinstance(exc, RetryLater) else None

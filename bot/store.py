@@ -1,4 +1,4 @@
-"""The storage port: what the service needs from any store (TinyDB now, PostgreSQL later)."""
+"""The storage port: what the service needs from any store (TinyDB or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,18 @@ class Store(Protocol):
 
     async def with_pending_outbox(self) -> list[str]:
         """References of cases with undelivered outbox messages."""
+        ...
+
+    async def lease(self, reference: str, owner: str, seconds: float) -> bool:
+        """Claim the right to deliver this case's outbox for seconds; True if owner now holds it.
+
+        The holder may renew by leasing again; anyone may take a lease that has expired, so a
+        process killed mid-delivery holds up a case's messages for at most seconds.
+        """
+        ...
+
+    async def release(self, reference: str, owner: str) -> None:
+        """Give the lease back early, if owner still holds it."""
         ...
 
     async def put_evidence(self, data: bytes) -> str:

@@ -3,48 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import errno
-import hashlib
 import json
-import os
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
-from bot.errors import Conflict, StorageUnavailable
+from bot.errors import Conflict
+from bot.files import EvidenceFiles, write_durably
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
 
 REFERENCE = re.compile(r"^([A-Z][A-Z0-9]{1,7})-(\d{4})-(\d{4,})$")
-
-
-def write_durably(path: Path, data: bytes) -> None:
-    """Write to a temporary file, fsync it, rename it over path, fsync the folder."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        why = (
-            "the disk is full" if exc.errno == errno.ENOSPC else f"a write failed ({exc.strerror})"
-        )
-        raise StorageUnavailable(f"Could not save: {why}.") from exc
 
 
 class DurableJSONStorage(Storage):
@@ -102,6 +75,7 @@ class TinyDBStore:
         self.root = Path(data_dir)
         self.cases_dir = self.root / "cases"
         self.evidence_dir = self.root / "evidence"
+        self._evidence = EvidenceFiles(self.evidence_dir)
         self._lock = threading.Lock()
         self._summaries: dict[str, CaseSummary] = {}
         self._revisions: dict[str, int] = {}
@@ -110,6 +84,7 @@ class TinyDBStore:
         self._sequences: dict[tuple[str, int], int] = {}
         self._case_locks: dict[str, threading.Lock] = {}
         self._directory: TinyDB | None = None
+        self._leases: dict[str, tuple[str, float]] = {}  # one process: memory is enough
 
     # life cycle
 
@@ -195,8 +170,11 @@ class TinyDBStore:
         with case_lock:  # one writer per case; other cases' writes go on in parallel
             with self._lock:
                 current = self._revisions.get(ref, 0)
+                filed = expected == 0 and record.case.submission_key in self._submissions
             if current != expected or (expected == 0 and path.exists()):
                 raise Conflict(f"{ref} is at revision {current}, not {expected}")
+            if filed:
+                raise Conflict(f"the submission of {ref} was filed already")
             DurableJSONStorage(path).write(_tables(record))
             with self._lock:
                 self._index(record)
@@ -225,20 +203,31 @@ class TinyDBStore:
         with self._lock:
             return sorted(self._pending)
 
+    # delivery leases
+
+    async def lease(self, reference: str, owner: str, seconds: float) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if reference not in self._summaries:
+                return False
+            holder, until = self._leases.get(reference, (owner, 0.0))
+            if holder != owner and until > now:
+                return False
+            self._leases[reference] = (owner, now + seconds)
+            return True
+
+    async def release(self, reference: str, owner: str) -> None:
+        with self._lock:
+            if self._leases.get(reference, ("",))[0] == owner:
+                del self._leases[reference]
+
     # evidence
 
     def evidence_path(self, sha256: str) -> Path:
-        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-            raise ValueError("not a SHA-256")
-        return self.evidence_dir / sha256[:2] / sha256
+        return self._evidence.path(sha256)
 
     async def put_evidence(self, data: bytes) -> str:
-        sha = hashlib.sha256(data).hexdigest()
-        path = self.evidence_path(sha)
-        if not path.exists():
-            path.parent.mkdir(exist_ok=True)
-            await asyncio.to_thread(write_durably, path, data)
-        return sha
+        return await self._evidence.put(data)
 
     # small keyed values: conversation references, drafts
 
@@ -260,6 +249,16 @@ class TinyDBStore:
                 self._table(table).upsert({"key": key, "value": value}, Query().key == key)
 
         await asyncio.to_thread(put)
+
+    async def tables(self) -> list[str]:
+        """The names of the value tables (for copying them to another store)."""
+        with self._lock:
+            assert self._directory is not None, "store not open"
+            return sorted(self._directory.tables())
+
+    async def values(self, table: str) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {d["key"]: dict(d["value"]) for d in self._table(table).all()}
 
     async def delete_value(self, table: str, key: str) -> None:
         def delete() -> None:

@@ -1,0 +1,61 @@
+"""Durable files on disk: the atomic write both stores use, and evidence kept by SHA-256."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import os
+import re
+import threading
+from pathlib import Path
+
+from bot.errors import StorageUnavailable
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write to a temporary file, fsync it, rename it over path, fsync the folder."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        why = (
+            "the disk is full" if exc.errno == errno.ENOSPC else f"a write failed ({exc.strerror})"
+        )
+        raise StorageUnavailable(f"Could not save: {why}.") from exc
+
+
+class EvidenceFiles:
+    """Retained files under one folder, named by their SHA-256 (so a file is kept once)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        if not SHA256.fullmatch(sha256):
+            raise ValueError("not a SHA-256")
+        return self.root / sha256[:2] / sha256
+
+    async def put(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        path = self.path(sha)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(write_durably, path, data)
+        return sha
