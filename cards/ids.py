@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from bot.forms import FieldId
 
-__all__ = ["ActionId", "CasePayload", "FieldId", "InputId", "ViewId"]
+__all__ = ["ActionId", "CasePayload", "FieldId", "FilePayload", "InputId", "TaskPayload", "ViewId"]
 
 
 class ActionId(StrEnum):
@@ -23,6 +23,14 @@ class ActionId(StrEnum):
     ASK_INFO = "case_ask_info"
     ANSWER_INFO = "case_answer_info"
     VIEW_CASE = "case_view"
+    TASK_DONE = "task_done"  # opens the form asking what was done
+    TASK_REASSIGN = "task_reassign"
+    TASK_SNOOZE = "task_snooze"
+    POST_STILL_UP = "post_still_up"
+    POST_REMOVED = "post_removed"
+    CLOSE_CASE = "case_close"
+    REOPEN_CASE = "case_reopen"
+    OPEN_FILE = "case_open_file"  # evidence or a draft: answered privately with a signed link
 
 
 class InputId(StrEnum):
@@ -33,6 +41,12 @@ class InputId(StrEnum):
     REASON = "decline_reason"
     QUESTION = "info_question"
     ANSWER = "info_answer"
+    TASK_RESULT = "task_result"
+    TASK_REFERENCE = "task_reference"
+    TASK_OWNER = "task_owner"
+    CLOSE_OUTCOME = "close_outcome"
+    CLOSE_NOTE = "close_note"
+    REOPEN_REASON = "reopen_reason"
 
 
 class ViewId(StrEnum):
@@ -42,6 +56,10 @@ class ViewId(StrEnum):
     DECLINE = "decline_form"
     ASK_INFO = "ask_info_form"
     ANSWER_INFO = "answer_info_form"
+    TASK_DONE = "task_done_form"
+    TASK_REASSIGN = "task_reassign_form"
+    CLOSE = "close_form"
+    REOPEN = "reopen_form"
 
 
 _PAYLOAD = re.compile(r"^([A-Z][A-Z0-9]{1,7}-\d{4}-\d{4,}):(\d{1,9})$")
@@ -63,3 +81,46 @@ class CasePayload:
         if not m:
             raise ValueError("not a case button value")
         return cls(m[1], int(m[2]))
+
+
+_TASK = re.compile(r"^([A-Z][A-Z0-9]{1,7}-\d{4}-\d{4,}):(t\d{1,3})$")
+_FILE = re.compile(
+    r"^([A-Z][A-Z0-9]{1,7}-\d{4}-\d{4,}):(evidence|letter):([0-9a-f]{64}|warning-letter)$"
+)
+
+
+@dataclass(frozen=True)
+class TaskPayload:
+    """What a task button carries: the case and the task."""
+
+    reference: str
+    task_id: str
+
+    def encode(self) -> str:
+        return f"{self.reference}:{self.task_id}"
+
+    @classmethod
+    def decode(cls, value: object) -> TaskPayload:
+        m = _TASK.match(value) if isinstance(value, str) else None
+        if not m:
+            raise ValueError("not a task button value")
+        return cls(m[1], m[2])
+
+
+@dataclass(frozen=True)
+class FilePayload:
+    """What an open-file button carries: the case, the kind of file and its key."""
+
+    reference: str
+    kind: str
+    key: str
+
+    def encode(self) -> str:
+        return f"{self.reference}:{self.kind}:{self.key}"
+
+    @classmethod
+    def decode(cls, value: object) -> FilePayload:
+        m = _FILE.match(value) if isinstance(value, str) else None
+        if not m:
+            raise ValueError("not a file button value")
+        return cls(m[1], m[2], m[3])

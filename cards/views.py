@@ -8,10 +8,22 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.config import School
+from bot.drafts import conversation_guide, platform_route
 from bot.forms import Section
-from bot.models import Case, CaseSummary, DecisionKind, Recommendation, Status, Urgency
+from bot.models import (
+    Case,
+    CaseOutcome,
+    CaseSummary,
+    DecisionKind,
+    Recommendation,
+    ReminderKind,
+    Status,
+    Task,
+    TaskStatus,
+    Urgency,
+)
 from bot.policy import Policy
-from cards.ids import CasePayload
+from cards.ids import ActionId, CasePayload, FilePayload, TaskPayload
 
 URGENCY_LABEL = {
     Urgency.URGENT: "URGENT",
@@ -75,6 +87,35 @@ class ReceiptView:
 
 
 @dataclass(frozen=True)
+class Button:
+    """A button on a note or a task: its label, what it does and the payload it carries."""
+
+    label: str
+    action: ActionId
+    value: str
+    primary: bool = False
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: str
+    title: str  # "5.1.3 Contact the police"
+    owner: str
+    due: str
+    status: str
+    overdue: bool
+    result: str
+    help: tuple[str, ...]  # the conversation guide, the platform's reporting route
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class FileRow:
+    label: str
+    button: Button
+
+
+@dataclass(frozen=True)
 class ApprovalCardView:
     reference: str
     headline: str
@@ -93,6 +134,10 @@ class ApprovalCardView:
     decidable: bool
     payload: CasePayload
     approvers: tuple[str, ...]
+    tasks: tuple[TaskRow, ...] = ()
+    files: tuple[FileRow, ...] = ()
+    closure: tuple[str, ...] = ()
+    case_buttons: tuple[Button, ...] = ()  # close, reopen: for the school's approvers
 
 
 @dataclass(frozen=True)
@@ -105,6 +150,7 @@ class NoteView:
     notification: str
     button: str = ""  # label of the one button it offers, if any
     payload: CasePayload | None = None
+    buttons: tuple[Button, ...] = ()  # several buttons (reminders, file links)
 
 
 @dataclass(frozen=True)
@@ -114,6 +160,7 @@ class CaseRow:
     status: str
     urgency: str
     age: str
+    overdue: int = 0
 
 
 @dataclass(frozen=True)
@@ -215,8 +262,10 @@ def summary_view(
 def receipt_view(case: Case, policy: Policy, school: School) -> ReceiptView:
     urgent = case.urgency is Urgency.URGENT
     lines = [
-        (f"Your report is filed as {case.reference}. {school.name}'s head or deputy will decide "
-        "what to do, and you will be told here."),
+        (
+            f"Your report is filed as {case.reference}. {school.name}'s head or deputy will decide "
+            "what to do, and you will be told here."
+        ),
         "Please don't reply to the post or contact the parent about it yourself.",
         f"Other channels for the parent (clause {policy.channels_clause}): {policy.channels_text}",
     ]
@@ -242,7 +291,9 @@ def decision_lines(case: Case, policy: Policy, tz: tzinfo) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def approval_card(case: Case, policy: Policy, school: School, tz: tzinfo) -> ApprovalCardView:
+def approval_card(
+    case: Case, policy: Policy, school: School, tz: tzinfo, now: datetime | None = None
+) -> ApprovalCardView:
     urgent = case.urgency is Urgency.URGENT
     decided = case.decision is not None
     chosen = case.decision.actions if case.decision else None
@@ -278,6 +329,178 @@ def approval_card(case: Case, policy: Policy, school: School, tz: tzinfo) -> App
         decidable=case.status.awaits_decision and not decided,
         payload=CasePayload(case.reference, case.version),
         approvers=school.approvers,
+        tasks=tuple(task_row(case, t, policy, tz, now or case.created_at) for t in case.tasks),
+        files=file_rows(case),
+        closure=closure_lines(case, tz),
+        case_buttons=case_buttons(case),
+    )
+
+
+def task_row(case: Case, task: Task, policy: Policy, tz: tzinfo, now: datetime) -> TaskRow:
+    action = policy.action(task.action_id)
+    payload = TaskPayload(case.reference, task.id).encode()
+    help_lines: tuple[str, ...] = ()
+    if task.action_id == "discuss":
+        help_lines = conversation_guide(policy)
+    elif task.action_id == "report_to_platform":
+        route = platform_route(policy, case.answers.platform)
+        help_lines = (f"Report it to {route.platform}: {route.url}",)
+    buttons = (
+        (
+            Button("Mark done", ActionId.TASK_DONE, payload, primary=True),
+            Button("Reassign", ActionId.TASK_REASSIGN, payload),
+        )
+        if task.is_open
+        else ()
+    )
+    status = {TaskStatus.OPEN: "Open", TaskStatus.DONE: "Done", TaskStatus.CANCELLED: "Cancelled"}
+    result = task.result + (f" (ref {task.result_reference})" if task.result_reference else "")
+    if task.done_by and task.done_at:
+        result = f"{result}: {task.done_by.name or task.done_by.email}, {_when(task.done_at, tz)}"
+    return TaskRow(
+        id=task.id,
+        title=action.labelled,
+        owner=task.owner.name or task.owner.email,
+        due=_when(task.due_at, tz),
+        status=status[task.status],
+        overdue=task.overdue(now),
+        result=result,
+        help=help_lines,
+        buttons=buttons,
+    )
+
+
+def file_rows(case: Case) -> tuple[FileRow, ...]:
+    rows = [
+        FileRow(
+            f"{e.name} ({_size(e.size)}, SHA-256 {e.short_hash})",
+            Button(
+                "Open",
+                ActionId.OPEN_FILE,
+                FilePayload(case.reference, "evidence", e.sha256).encode(),
+            ),
+        )
+        for e in case.evidence
+    ]
+    if case.decision and "warning_letter" in case.decision.actions:
+        rows.append(
+            FileRow(
+                "Draft warning letter (5.1.1), Word document",
+                Button(
+                    "Open",
+                    ActionId.OPEN_FILE,
+                    FilePayload(case.reference, "letter", "warning-letter").encode(),
+                ),
+            )
+        )
+    return tuple(rows)
+
+
+def closure_lines(case: Case, tz: tzinfo) -> tuple[str, ...]:
+    c = case.closure
+    if c is None:
+        return ()
+    return (
+        f"Closed by {c.by.name or c.by.email} on {_when(c.at, tz)}: {c.outcome.label}.",
+        f"Note: {c.note}",
+    )
+
+
+def case_buttons(case: Case) -> tuple[Button, ...]:
+    value = CasePayload(case.reference, case.version).encode()
+    if case.status is Status.CLOSED:
+        return (Button("Reopen", ActionId.REOPEN_CASE, value),)
+    if case.status.follows_through:
+        return (Button("Close case", ActionId.CLOSE_CASE, value),)
+    return ()
+
+
+OUTCOME_CHOICES = tuple((o.value, o.label) for o in CaseOutcome)
+
+
+def reminder(case: Case, task: Task, kind: ReminderKind, policy: Policy, tz: tzinfo) -> NoteView:
+    """To a task's owner: overdue (mark done, snooze), or is the post still up?"""
+    payload = TaskPayload(case.reference, task.id).encode()
+    title = policy.action(task.action_id).labelled
+    if kind is ReminderKind.POST_CHECK:
+        return NoteView(
+            case.reference,
+            f"Is the post still up? ({case.reference})",
+            (
+                f"Two working days ago you completed: {title}.",
+                "Please check the post and say whether it is still there.",
+            ),
+            f"Report {case.reference}: is the post still up?",
+            buttons=(
+                Button("It has been removed", ActionId.POST_REMOVED, payload, primary=True),
+                Button("It is still up", ActionId.POST_STILL_UP, payload),
+            ),
+        )
+    return NoteView(
+        case.reference,
+        f"Overdue task on {case.reference}",
+        (f"{title}", f"It was due {_when(task.due_at, tz)}."),
+        f"Report {case.reference}: a task is overdue",
+        buttons=(
+            Button("Mark done", ActionId.TASK_DONE, payload, primary=True),
+            Button("Snooze until tomorrow", ActionId.TASK_SNOOZE, payload),
+        ),
+    )
+
+
+def task_assigned(case: Case, task: Task, policy: Policy, tz: tzinfo) -> NoteView:
+    return NoteView(
+        case.reference,
+        f"A task on {case.reference} is now yours",
+        (policy.action(task.action_id).labelled, f"Due {_when(task.due_at, tz)}."),
+        f"Report {case.reference}: a task was assigned to you",
+        buttons=(
+            Button(
+                "Mark done",
+                ActionId.TASK_DONE,
+                TaskPayload(case.reference, task.id).encode(),
+                primary=True,
+            ),
+        ),
+    )
+
+
+def case_closed(case: Case, tz: tzinfo) -> NoteView:
+    """To the reporter: how the case ended (the closing note stays with the leads)."""
+    c = case.closure
+    assert c is not None
+    return NoteView(
+        case.reference,
+        f"{case.reference} is closed",
+        (
+            f"The case you reported is closed: {c.outcome.label.lower()}.",
+            "Thank you for reporting it.",
+        ),
+        f"Update on your report {case.reference}",
+    )
+
+
+def letter_note(case: Case) -> NoteView:
+    return NoteView(
+        case.reference,
+        f"Draft warning letter for {case.reference} (5.1.1)",
+        ("Check it, sign it and send it; then mark the task done with the date it was sent.",),
+        f"Report {case.reference}: draft letter ready",
+        buttons=(
+            Button(
+                "Open the letter",
+                ActionId.OPEN_FILE,
+                FilePayload(case.reference, "letter", "warning-letter").encode(),
+                primary=True,
+            ),
+        ),
+    )
+
+
+def file_link(name: str, url: str) -> NoteView:
+    """The private answer to an Open button: a link that works for five minutes."""
+    return NoteView(
+        "", f"Open {name}", (f"{url}", "This link works for 5 minutes."), f"Open {name}"
     )
 
 
@@ -355,8 +578,10 @@ def safeguarding_alert(case: Case, school: School) -> NoteView:
         case.reference,
         f"URGENT report {case.reference} at {school.name}",
         (
-            (f"An urgent report ({case.reference}) was filed at {school.name}: the policy "
-            "recommends contacting the police, or a child may be at risk."),
+            (
+                f"An urgent report ({case.reference}) was filed at {school.name}: the policy "
+                "recommends contacting the police, or a child may be at risk."
+            ),
             f"The approvers have the decision card: {', '.join(school.approvers)}.",
         ),
         f"Urgent report {case.reference} at {school.name}",
@@ -366,12 +591,14 @@ def safeguarding_alert(case: Case, school: School) -> NoteView:
 def case_list(
     rows: Sequence[CaseSummary], schools: Mapping[str, str], now: datetime
 ) -> CaseListView:
+    """The register: open cases, and those closed in the last 30 days, with overdue tasks."""
+
     def age(created: datetime) -> str:
         days = (now - created).days
         return "today" if days < 1 else f"{days} day{'s' if days > 1 else ''}"
 
     return CaseListView(
-        title="Open cases you can see",
+        title="Cases you can see: open, and closed in the last 30 days",
         rows=tuple(
             CaseRow(
                 r.reference,
@@ -379,8 +606,10 @@ def case_list(
                 r.status.label,
                 URGENCY_LABEL[r.urgency],
                 age(r.created_at),
+                r.overdue(now),
             )
             for r in rows
+            if r.status.is_open or (r.closed_at and (now - r.closed_at).days <= 30)
         ),
         empty="No open cases.",
     )
