@@ -60,9 +60,12 @@ class SlackSender:
 
     async def deliver(self, record: CaseFile, message: OutboxMessage) -> list[MessageRef]:
         try:
-            return await self._deliver(record.case, message)
+            refs = await self._deliver(record.case, message)
         except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise as_retry(exc) from exc
+        for key in [k for k in self._posted if k[0] == message.id]:
+            del self._posted[key]  # delivered: the outbox will not ask again
+        return refs
 
     async def _deliver(self, case: Case, message: OutboxMessage) -> list[MessageRef]:
         school = self.service.school_of(case)
