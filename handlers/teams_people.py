@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ PLATFORM = "teams"
 USERS = "teams_users"  # Teams id (29:...) -> email, name, aad id: saves a roster call per turn
 REFS = "teams_refs"  # email -> how to message that person proactively
 CHANNELS = "teams_channels"  # channel id (19:...) -> a reference to post there
+MISS_TTL = 60.0
 
 
 class UnknownPerson(Exception):
@@ -69,12 +71,29 @@ def channel_of(activity: Any) -> str:
     return channel or ""
 
 
+def unchanged(old: dict[str, Any], activity: Any, personal: bool) -> bool:
+    """Whether a stored reference still matches where this person talks to the bot."""
+    if old.get("service_url") != activity.service_url:
+        return False
+    if old.get("user_id") != activity.from_property.id:
+        return False
+    if not personal:
+        return True
+    conversation = ((old.get("reference") or {}).get("conversation") or {}).get("id")
+    return conversation == activity.conversation.id
+
+
 class People:
     """Maps Teams users to actors and keeps their conversation references in the store."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._actors: dict[str, Actor] = {}  # per process: the store keeps the durable copy
+        # Per-process copies of what this class writes: every invoke needs them, and a store
+        # read each time costs more than the rest of the turn. The store stays the record.
+        self._actors: dict[str, Actor] = {}
+        self._refs: dict[str, dict[str, Any]] = {}
+        self._missing: dict[str, float] = {}  # email -> when we last found no reference
+        self._channels: set[str] = set()
 
     async def actor(self, turn_context: TurnContext) -> Actor:
         """The person behind this activity; their email from the roster, once per person."""
@@ -104,13 +123,15 @@ class People:
     async def remember(self, turn_context: TurnContext, actor: Actor) -> bool:
         """Keep how to reach this person (and the channel, if any); True if it is new."""
         activity = turn_context.activity
+        personal = (activity.conversation.conversation_type or "personal") == "personal"
         reference = TurnContext.get_conversation_reference(activity)
         reference.activity_id = None  # a reference to the chat, not to one message in it
-        personal = (activity.conversation.conversation_type or "personal") == "personal"
         channel = channel_of(activity)
-        if channel:
+        if channel and channel not in self._channels:
             await self._remember_channel(channel, reference)
-        old = await self.store.get_value(REFS, actor.email)
+        old = await self._ref(actor.email)
+        if old and unchanged(old, activity, personal):
+            return False  # the usual case: skip serializing the reference on every turn
         kept = (old or {}).get("reference")
         value = {
             "user_id": actor.user_id,
@@ -122,22 +143,41 @@ class People:
         }
         if value == old:
             return False
-        await self.store.put_value(REFS, actor.email, value)
+        await self._put_ref(actor.email, value)
         return kept is None and personal
 
+    async def _ref(self, email: str) -> dict[str, Any] | None:
+        """A miss is remembered for a minute only: another instance may meet them meanwhile."""
+        if email in self._refs:
+            return self._refs[email]
+        if time.monotonic() - self._missing.get(email, -MISS_TTL) < MISS_TTL:
+            return None
+        value = await self.store.get_value(REFS, email)
+        if value is None:
+            self._missing[email] = time.monotonic()
+        else:
+            self._refs[email] = value
+        return value
+
+    async def _put_ref(self, email: str, value: dict[str, Any]) -> None:
+        await self.store.put_value(REFS, email, value)
+        self._refs[email] = value
+        self._missing.pop(email, None)
+
     async def _remember_channel(self, channel: str, reference: ConversationReference) -> None:
+        self._channels.add(channel)
         if await self.store.get_value(CHANNELS, channel) is None:
             reference.conversation.id = channel  # the channel itself, not a thread in it
             await self.store.put_value(CHANNELS, channel, {"reference": reference.serialize()})
 
     async def remember_chat(self, email: str, reference: ConversationReference) -> None:
         """A personal chat the bot opened itself: use it next time."""
-        old = await self.store.get_value(REFS, email)
+        old = await self._ref(email)
         if old is not None:
-            await self.store.put_value(REFS, email, {**old, "reference": reference.serialize()})
+            await self._put_ref(email, {**old, "reference": reference.serialize()})
 
     async def reach(self, email: str) -> Reach | None:
-        value = await self.store.get_value(REFS, email.lower())
+        value = await self._ref(email.lower())
         return Reach.of(value) if value else None
 
     async def channel(self, channel_id: str) -> ConversationReference | None:

@@ -24,7 +24,8 @@ from cards.views import (
     summary_view,
 )
 from tests.cards.adaptive import TEAMS_MESSAGE_LIMIT, assert_valid_card
-from tests.conftest import HEAD, REPORTER, answers_values
+from tests.conftest import HEAD, REPORTER
+from tests.samples import answers_values
 
 APPROVER_IDS = ["29:head", "29:deputy"]
 

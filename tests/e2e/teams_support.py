@@ -12,10 +12,10 @@ from typing import Any
 import aiohttp
 
 from tests.cards.adaptive import assert_valid_card, cards_in
-from tests.conftest import answers_values
 from tests.e2e.harness import Server, base_env, running_server
 from tests.fakes import teams_activities as ta
 from tests.fakes.connector import ConnectorCall, FakeConnector
+from tests.samples import answers_values
 
 TEACHER = ta.TEACHER
 HEAD = ta.HEAD

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.models import Status
-from tests.conftest import answers_values
 from tests.e2e.teams_support import (
     DEPUTY,
     DSL,
@@ -25,6 +24,7 @@ from tests.e2e.teams_support import (
     teams_world,
 )
 from tests.fakes import teams_activities as ta
+from tests.samples import answers_values
 
 
 @pytest.fixture

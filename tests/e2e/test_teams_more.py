@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.models import Notice
-from tests.conftest import answers_values
 from tests.e2e.teams_support import (
     HEAD,
     TEACHER,
@@ -20,6 +19,7 @@ from tests.e2e.teams_support import (
     teams_world,
 )
 from tests.fakes import teams_activities as ta
+from tests.samples import answers_values
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"screenshot of the post" * 50
 
