@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.models import Notice
+from tests.cards.adaptive import assert_valid_card
 from tests.e2e.teams_support import (
     HEAD,
     TEACHER,
@@ -36,6 +37,7 @@ def task_card(body: dict) -> dict:
     assert task["type"] == "continue", body
     attachment = task["value"]["card"]
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert_valid_card(attachment["content"])
     return attachment["content"]
 
 
