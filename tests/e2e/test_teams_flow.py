@@ -242,3 +242,15 @@ async def test_older_clients_action_submit_runs_the_same_verb(world):
     assert edited.activity_id == "1700000000099"
     assert (await world.server.service.get(reference)).case.status is Status.APPROVED
     assert len(world.connector.sent()) >= before
+
+
+async def test_the_automatic_refresh_shows_controls_to_approvers_only(world):
+    await world.install(HEAD)
+    reference = await filed(world)
+    data = {"case": f"{reference}:1"}
+    mine = await world.execute(HEAD, "case_refresh", data)
+    assert "case_approve" in json.dumps(mine)
+    await world.install(DSL)
+    theirs = await world.execute(DSL, "case_refresh", data)
+    assert "case_approve" not in json.dumps(theirs)
+    assert "Waiting for a decision from head@oakprimary.example" in json.dumps(theirs)
