@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
 from tqdm import tqdm
@@ -18,7 +20,7 @@ from tqdm import tqdm
 from bot import office
 from bot.case_files import CaseFiles
 from bot.config import Settings, Trust, load_trust
-from bot.errors import ConfigError
+from bot.errors import ConfigError, StorageUnavailable
 from bot.links import LinkSigner, load_or_create_key
 from bot.outbox import OutboxWorker
 from bot.policy import DEFAULT_POLICY, Policy, load_policy
@@ -29,6 +31,9 @@ from bot.timeline import verify
 from bot.tinydb_store import TinyDBStore
 from handlers import files as file_routes
 from handlers.channel import Channel
+
+if TYPE_CHECKING:
+    from bot.migration import CopyReport
 
 log = logging.getLogger("app")
 STORE_KEY = web.AppKey("service", CaseService)
@@ -46,26 +51,50 @@ def load(settings: Settings) -> Loaded:
     """Read the trust file and the policy it names; raise ConfigError naming what is wrong."""
     trust = load_trust(settings.trust_config)
     policy = load_policy(trust.policy_file or DEFAULT_POLICY)
-    if settings.database_url:
-        raise ConfigError(
-            "environment",
-            "DATABASE_URL",
-            "the PostgreSQL store is not available in this version",
-        )
     return Loaded(settings, trust, policy)
 
 
 def make_store(settings: Settings) -> Store:
+    """TinyDB under DATA_DIR, or PostgreSQL when DATABASE_URL is set (evidence stays on disk)."""
+    if settings.database_url:
+        from bot.postgres_store import PostgresStore  # the driver is needed only then
+
+        return PostgresStore(settings.database_url, settings.data_dir)
     return TinyDBStore(settings.data_dir)
 
 
-def make_channels(loaded: Loaded, service: CaseService) -> list[Channel]:
+def redact(url: str) -> str:
+    """A database URL fit to print: the password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def describe_store(settings: Settings) -> str:
+    if settings.database_url:
+        return (
+            f"Store: PostgreSQL at {redact(settings.database_url)} "
+            f"(evidence files under {settings.data_dir})"
+        )
+    return f"Store: TinyDB under {settings.data_dir} (one instance only)"
+
+
+def make_channels(
+    loaded: Loaded, service: CaseService, files: CaseFiles | None = None
+) -> list[Channel]:
     settings = loaded.settings
     channels: list[Channel] = []
+    if settings.web.enabled and files is not None:
+        from handlers.web import WebChannel
+
+        channels.append(WebChannel(settings, service, files))
     if settings.slack.enabled:
         from handlers.slack import SlackChannel
 
-        channels.append(SlackChannel(settings, service))
+        channels.append(SlackChannel(settings, service, files))
     if settings.teams.enabled:
         from handlers.teams import TeamsChannel
 
@@ -79,7 +108,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     store = store or make_store(settings)
     service = CaseService(store, loaded.trust, loaded.policy)
     files = CaseFiles(service, LinkSigner(load_or_create_key(settings.data_dir), service.clock))
-    channels = make_channels(loaded, service)
+    channels = make_channels(loaded, service, files)
     worker = OutboxWorker(service, {c.name: c.sender for c in channels})
     reminders = ReminderLoop(service)
     app = web.Application(client_max_size=2 * 1024 * 1024)
@@ -129,11 +158,14 @@ def describe(loaded: Loaded) -> list[str]:
     lines = []
     for p in loaded.settings.platforms:
         lines.append(f"{p.name}: {'enabled' if p.enabled else 'disabled'} ({p.why})")
+    web_channel = loaded.settings.web
+    lines.append(f"Web: {'enabled' if web_channel.enabled else 'disabled'} ({web_channel.why})")
     lines.append(
         f"Trust: {loaded.trust.name}, {len(loaded.trust.schools)} school(s), "
         f"from {loaded.trust.source}"
     )
     lines.append(f"Policy: version {loaded.policy.version}, {len(loaded.policy.rules)} rules")
+    lines.append(describe_store(loaded.settings))
     for w in (*loaded.settings.warnings, *loaded.policy.warnings(time_today(loaded))):
         lines.append(f"Warning: {w}")
     return lines
@@ -152,6 +184,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         (log.warning if line.startswith("Warning") else log.info)(line)
     app = build_app(loaded)
     log.info("Listening on http://%s:%d (health: /healthz)", settings.host, settings.port)
+    if settings.web.enabled:
+        log.info("Try it in your browser: http://%s:%d/", settings.host, settings.port)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 
@@ -171,17 +205,66 @@ def cmd_audit(args: argparse.Namespace) -> int:
         await store.open()
         bad = 0
         references = await store.references()
-        for ref in references:
-            record = await store.load(ref)
-            problems = verify(record.timeline) if record else ["missing"]
-            for p in problems:
-                print(f"{ref}: {p}")
-            bad += bool(problems)
+        for start in range(0, len(references), 100):
+            chunk = references[start : start + 100]
+            # Loaded 100 at a time: a database's round trips overlap instead of adding up.
+            records = await asyncio.gather(*(store.load(ref) for ref in chunk))
+            for ref, record in zip(chunk, records, strict=True):
+                problems = verify(record.timeline) if record else ["missing"]
+                for p in problems:
+                    print(f"{ref}: {p}")
+                bad += bool(problems)
         await store.close()
         print(f"Checked {len(references)} case(s): {bad} with a broken timeline.")
         return 1 if bad else 0
 
     return asyncio.run(run())
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Copy the TinyDB store under DATA_DIR into PostgreSQL; a second run copies nothing."""
+    from bot.migration import copy_store
+    from bot.postgres_store import PostgresStore
+
+    settings = load(Settings.from_env()).settings
+    if not args.to.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("migrate", "--to", "must be a postgresql:// URL")
+    source = TinyDBStore(settings.data_dir)
+    target = PostgresStore(args.to, settings.data_dir)
+
+    async def run() -> int:
+        await source.open()
+        await target.open()
+        try:
+            total = len(await source.references())
+            with tqdm(total=total, desc="Copying cases", unit="case", file=sys.stderr) as bar:
+                report = await copy_store(source, target, bar.update)
+        finally:
+            await target.close()
+            await source.close()
+        print_copy_report(report, redact(args.to), settings.data_dir)
+        return 0 if report.ok else 1
+
+    return asyncio.run(run())
+
+
+def print_copy_report(report: CopyReport, where: str, data_dir: Path) -> None:
+    print(f"Copied {len(report.copied):,} case(s) from {data_dir} to PostgreSQL at {where}.")
+    if report.already:
+        print(f"Skipped {len(report.already):,} case(s) already there with the same content.")
+    for ref in report.different:
+        print(f"Not copied: {ref} is already there with different content (kept as it is).")
+    problems = len(report.problems)
+    print(f"Verified {report.verified:,} hash chain(s) in PostgreSQL: {problems} problem(s).")
+    for problem in report.problems:
+        print(f"Problem: {problem}")
+    print(
+        f"Values (conversation references, drafts, caches): copied {report.values_copied}, "
+        f"skipped {report.values_already} already there."
+    )
+    for key in report.values_different:
+        print(f"Not copied: value {key} is already there with different content.")
+    print(f"Evidence files stay under {data_dir / 'evidence'}: keep DATA_DIR when you switch.")
 
 
 def with_service(run):  # noqa: ANN001, ANN201 - runs an async command against the store
@@ -313,6 +396,11 @@ def main(argv: list[str] | None = None) -> int:
     bundle.add_argument("reference", help="such as OAK-2026-0007")
     bundle.add_argument("--out", required=True, help="the zip file to write")
     bundle.set_defaults(func=cmd_export_case)
+    migrate = sub.add_parser(
+        "migrate", help="copy the TinyDB store under DATA_DIR into PostgreSQL (safe to repeat)"
+    )
+    migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db")
+    migrate.set_defaults(func=cmd_migrate)
     pkg = sub.add_parser("teams-package", help="build the Teams app package (zip)")
     pkg.add_argument(
         "--domain",
@@ -326,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     func = getattr(args, "func", cmd_serve)
     try:
         return func(args)
-    except ConfigError as exc:
+    except (ConfigError, StorageUnavailable) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
 

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,23 +90,22 @@ LEASE = """UPDATE cases
       AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < clock_timestamp())"""
 
 
-def _row(record: CaseFile) -> tuple[Any, ...]:
-    """The column values of a case file, in CASE_COLUMNS order; jsonb goes as JSON text."""
-    case = record.case
-    plain = to_plain(record)
-    summary = {k: v for k, v in plain["case"].items() if k not in HEAVY}
+def _row(plain: dict[str, Any]) -> tuple[Any, ...]:
+    """The column values of a case file (as plain data), in CASE_COLUMNS order."""
+    case = plain["case"]
+    summary = {k: v for k, v in case.items() if k not in HEAVY}
     return (
-        case.reference,
-        case.school_id,
-        case.status.value,
-        case.urgency.value,
-        case.reporter.email.lower(),
-        case.created_at,
-        case.version,
-        record.revision,
-        case.submission_key,
-        bool(record.pending),
-        json.dumps(summary, ensure_ascii=False),
+        case["reference"],
+        case["school_id"],
+        case["status"],
+        case["urgency"],
+        case["reporter"]["email"].lower(),
+        datetime.fromisoformat(case["created_at"]),
+        case["version"],
+        plain["revision"],
+        case["submission_key"],
+        any(m["delivered_at"] is None for m in plain["outbox"]),
+        json.dumps(summary, ensure_ascii=False),  # jsonb parameters go as JSON text
         json.dumps(plain, ensure_ascii=False),
     )
 
@@ -224,19 +224,26 @@ class PostgresStore:
 
     async def create(self, record: CaseFile) -> None:
         try:
-            await self.pool.execute(INSERT_CASE, *_row(record))
+            await self.pool.execute(INSERT_CASE, *_row(to_plain(record)))
         except asyncpg.UniqueViolationError:
             # The reference or the submission key is taken: the service retries and finds it.
             raise Conflict(f"{record.case.reference} or its submission exists already") from None
 
     async def save(self, record: CaseFile) -> None:
-        status = await self.pool.execute(UPDATE_CASE, *_row(record), record.revision - 1)
+        status = await self.pool.execute(UPDATE_CASE, *_row(to_plain(record)), record.revision - 1)
         if status != "UPDATE 1":
             raise Conflict(f"{record.case.reference} is not at revision {record.revision - 1}")
 
     async def load(self, reference: str) -> CaseFile | None:
         body = await self.pool.fetchval("SELECT body FROM cases WHERE reference = $1", reference)
         return case_file_from(json.loads(body)) if body is not None else None
+
+    async def plain_many(self, references: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Several case files as plain data, in one query (for checking a copy)."""
+        rows = await self.pool.fetch(
+            "SELECT reference, body FROM cases WHERE reference = ANY($1::text[])", list(references)
+        )
+        return {r["reference"]: json.loads(r["body"]) for r in rows}
 
     async def find_submission(self, key: str) -> str | None:
         return await self.pool.fetchval(
@@ -300,10 +307,9 @@ class PostgresStore:
 
     # bulk copy in (python app.py migrate)
 
-    async def import_cases(self, records: Iterable[CaseFile]) -> ImportResult:
-        """Copy case files in one transaction; a reference already here is left as it is."""
-        records = list(records)
-        wanted = {r.case.reference: r for r in records}
+    async def import_cases(self, files: Sequence[dict[str, Any]]) -> ImportResult:
+        """Copy case files (plain data) in one transaction; one already here is left as it is."""
+        wanted = {f["case"]["reference"]: f for f in files}
         result = ImportResult([], [], [])
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(
@@ -311,10 +317,10 @@ class PostgresStore:
                 list(wanted),
             )
             for row in rows:
-                same = json.loads(row["body"]) == to_plain(wanted.pop(row["reference"]))
+                same = json.loads(row["body"]) == wanted.pop(row["reference"])
                 (result.same if same else result.different).append(row["reference"])
             try:
-                await conn.executemany(INSERT_CASE, [_row(r) for r in wanted.values()])
+                await conn.executemany(INSERT_CASE, [_row(f) for f in wanted.values()])
             except asyncpg.UniqueViolationError:
                 raise Conflict("a submission key is already used by another case") from None
             await conn.executemany(RAISE_COUNTER, _highest(wanted))

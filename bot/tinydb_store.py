@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +50,17 @@ def _tables(record: CaseFile) -> dict[str, dict[str, Any]]:
     }
 
 
-def _record(db: TinyDB) -> CaseFile:
-    case = dict(db.table("case").get(doc_id=1))
+def _plain(tables: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A case file as plain data from its tables: timeline by seq, outbox by position.
+
+    TinyDB's document ids are strings: they are sorted as numbers, or the 10th message would
+    come before the 2nd.
+    """
+    case = dict(tables["case"]["1"])
     revision = case.pop("revision")
-    timeline = sorted(db.table("timeline").all(), key=lambda e: e["seq"])
-    outbox = [db.table("outbox").get(doc_id=n) for n in sorted(db.table("outbox")._read_table())]
-    return case_file_from(
-        {
-            "case": case,
-            "timeline": timeline,
-            "outbox": [dict(m) for m in outbox],
-            "revision": revision,
-        }
-    )
+    timeline = sorted(tables["timeline"].values(), key=lambda e: e["seq"])
+    outbox = [m for _, m in sorted(tables["outbox"].items(), key=lambda item: int(item[0]))]
+    return {"case": case, "timeline": timeline, "outbox": outbox, "revision": revision}
 
 
 class TinyDBStore:
@@ -119,8 +118,7 @@ class TinyDBStore:
         return self.cases_dir / f"{reference}.json"
 
     def _read(self, path: Path) -> CaseFile:
-        with TinyDB(path, storage=DurableJSONStorage) as db:
-            return _record(db)
+        return case_file_from(_plain(json.loads(path.read_bytes())))
 
     def _index(self, record: CaseFile) -> None:
         case = record.case
@@ -187,6 +185,19 @@ class TinyDBStore:
         if not path.exists():
             return None
         return await asyncio.to_thread(self._read, path)
+
+    async def plain_many(self, references: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Case files as plain data, read in one go (for copying them to another store)."""
+
+        def read() -> dict[str, dict[str, Any]]:
+            found = {}
+            for ref in references:
+                path = self._path(ref)
+                if path.exists():
+                    found[ref] = _plain(json.loads(path.read_bytes()))
+            return found
+
+        return await asyncio.to_thread(read)
 
     async def find_submission(self, key: str) -> str | None:
         return self._submissions.get(key)

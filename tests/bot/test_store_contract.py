@@ -189,3 +189,10 @@ async def test_everything_survives_closing_and_reopening(
         assert again.health()["kind"] == kind
     finally:
         await again.close()
+
+
+async def test_the_outbox_keeps_its_order_past_ten_messages(any_store: Store, template: CaseFile):
+    outbox = tuple(replace(template.outbox[0], id=f"m{n}") for n in range(12))
+    await any_store.create(replace(copy(template, 1), outbox=outbox))
+    loaded = await any_store.load("OAK-2026-0001")
+    assert [m.id for m in loaded.outbox] == [f"m{n}" for n in range(12)]

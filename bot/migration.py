@@ -1,0 +1,86 @@
+"""Copying the embedded TinyDB store into PostgreSQL, verifiably and without copying twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.models import case_file_from
+from bot.postgres_store import PostgresStore
+from bot.timeline import verify
+from bot.tinydb_store import TinyDBStore
+
+BATCH = 500  # case files per transaction: big enough to be quick, small enough to hold in memory
+
+
+@dataclass
+class CopyReport:
+    """What a copy did, by reference (cases) or by table and key (values)."""
+
+    copied: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)  # there already, identical: skipped
+    different: list[str] = field(default_factory=list)  # there already, not identical: kept
+    verified: int = 0
+    problems: list[str] = field(default_factory=list)  # broken chains or failed read-backs
+    values_copied: int = 0
+    values_already: int = 0
+    values_different: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.different and not self.values_different
+
+
+def batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def copy_store(
+    source: TinyDBStore,
+    target: PostgresStore,
+    progress: Callable[[int], None] = lambda n: None,
+) -> CopyReport:
+    """Copy every case file and value; read each copied case back and check its hash chain."""
+    report = CopyReport()
+    for chunk in batches(await source.references(), BATCH):
+        originals = await source.plain_many(chunk)
+        result = await target.import_cases(list(originals.values()))
+        report.copied += result.copied
+        report.already += result.same  # identical to a copy checked when it was made
+        report.different += result.different
+        await _check(originals, result.copied, target, report)
+        progress(len(chunk))
+    await _copy_values(source, target, report)
+    return report
+
+
+async def _check(
+    originals: dict[str, dict[str, Any]],
+    copied: Sequence[str],
+    target: PostgresStore,
+    report: CopyReport,
+) -> None:
+    """Each copy must be the original exactly, and its hash chain intact."""
+    stored = await target.plain_many(copied)
+    for ref in copied:
+        copy = stored.get(ref)
+        if copy != originals[ref]:
+            report.problems.append(f"{ref}: the copy in PostgreSQL differs from the original")
+            continue
+        report.problems += [f"{ref}: {p}" for p in verify(case_file_from(copy).timeline)]
+        report.verified += 1
+
+
+async def _copy_values(source: TinyDBStore, target: PostgresStore, report: CopyReport) -> None:
+    for table in await source.tables():
+        theirs = await target.values(table)
+        for key, value in (await source.values(table)).items():
+            if key not in theirs:
+                await target.put_value(table, key, value)
+                report.values_copied += 1
+            elif theirs[key] == value:
+                report.values_already += 1
+            else:
+                report.values_different.append(f"{table}/{key}")
