@@ -340,5 +340,16 @@ class Settings:
         )
 
     @property
+    def web(self) -> Platform:
+        """The demo web channel at /: its identity is not sign-in, so only on a loopback HOST."""
+        if is_loopback(self.host):
+            return Platform("Web", True, f"local demo channel at http://{self.host}:{self.port}/")
+        return Platform(
+            "Web",
+            False,
+            f"HOST {self.host} is not a loopback address: the demo web channel has no sign-in",
+        )
+
+    @property
     def platforms(self) -> tuple[Platform, ...]:
         return (self.slack, self.teams)

@@ -1,0 +1,93 @@
+"""The local web channel at /: the whole flow in a browser, to try the bot without a workspace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from bot.case_files import CaseFiles
+from bot.config import Settings
+from bot.links import load_or_create_key
+from bot.service import CaseService
+from cards import html, views
+from cards.html import InboxItem
+from handlers.web_case import CasePages
+from handlers.web_context import SECURITY_HEADERS, WebContext
+from handlers.web_identity import PLATFORM, Identities, trust_people
+from handlers.web_report import ReportPages
+from handlers.web_sender import WebSender, inbox_of, note_from_plain
+
+
+class WebChannel:
+    """Mounted only on a loopback HOST (app.py decides): the identity is a demo, not sign-in."""
+
+    name = PLATFORM
+
+    def __init__(self, settings: Settings, service: CaseService, files: CaseFiles) -> None:
+        people = trust_people(service.trust)
+        ids = Identities(load_or_create_key(settings.data_dir), people)
+        self.ctx = WebContext(service, files, ids, people)
+        self.sender = WebSender(service)
+        self.url = f"http://{settings.host}:{settings.port}/"
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/", self.home)
+        app.router.add_post("/identity", self.choose)
+        app.router.add_get("/inbox", self.inbox)
+        app.router.add_get("/cases", self.register)
+        app.router.add_get("/web.css", self.css)
+        ReportPages(self.ctx).mount(app)
+        CasePages(self.ctx).mount(app)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    # pages
+
+    async def home(self, request: web.Request) -> web.Response:
+        session = self.ctx.session(request)
+        current = session.person.email if session.person else ""
+        picker = html.identity_picker(self.ctx.people, current, self.ctx.post(session, "/identity"))
+        main = html.home(session.person, picker, "/report")
+        return self.ctx.respond(session, "Home", main)
+
+    async def choose(self, request: web.Request) -> web.Response:
+        """Act as another person from the trust file: a new cookie, so old forms stop working."""
+        session = self.ctx.session(request)
+        form = await self.ctx.read_form(request, session)
+        chosen = self.ctx.ids.choose(form.one("email"))
+        if chosen is None:
+            return self.ctx.message(session, "Choose who you are", "Pick one of the people.", 422)
+        response = web.Response(status=303, headers={"Location": "/"})
+        self.ctx.ids.set_cookie(response, chosen)
+        return response
+
+    async def inbox(self, request: web.Request) -> web.Response:
+        """The notices the outbox delivered to this person, newest first."""
+        session, actor = self.ctx.require(request)
+        items = []
+        for raw in await inbox_of(self.ctx.service, actor.email):
+            note = note_from_plain(raw)
+            item = InboxItem(note, self.when(str(raw["at"])), f"/cases/{note.reference}")
+            items.append((item, self.ctx.post(session, f"/cases/{note.reference}/act")))
+        return self.ctx.respond(session, "Your notices", html.inbox(items))
+
+    async def register(self, request: web.Request) -> web.Response:
+        session, actor = self.ctx.require(request)
+        service = self.ctx.service
+        rows = await service.visible(actor, open_only=False)
+        names = {s.id: s.name for s in service.trust.schools}
+        view = views.case_list(rows, names, service.clock())
+        return self.ctx.respond(session, "Cases", html.case_list(view))
+
+    async def css(self, request: web.Request) -> web.Response:
+        headers = {**SECURITY_HEADERS, "Cache-Control": "max-age=300"}
+        return web.Response(text=html.CSS, content_type="text/css", headers=headers)
+
+    def when(self, at: str) -> str:
+        moment = datetime.fromisoformat(at).astimezone(self.ctx.service.trust.tz)
+        return f"{moment:%d %b %Y, %H:%M}"

@@ -1,0 +1,196 @@
+"""The web channel over HTTP: loopback only, CSRF, one decision, files, evidence and the inbox."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from yarl import URL
+
+from app import build_app, describe, load
+from bot.config import Settings
+from bot.models import Status
+from handlers.web_identity import COOKIE
+from tests.conftest import REPORTER
+from tests.e2e.harness import ServerProcess, base_env, running_server
+from tests.samples import answers_values
+
+REF = "OAK-2026-0001"
+
+
+class Browser:
+    """A cookie jar and the CSRF token of the last page, like a person's browser."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+        self.http = http
+        self.url = url
+        self.csrf = ""
+
+    async def get(self, path: str) -> tuple[int, str]:
+        async with self.http.get(self.url + path) as r:
+            text = await r.text()
+        found = re.search(r'name="csrf" value="([^"]+)"', text)
+        self.csrf = found[1] if found else self.csrf
+        return r.status, text
+
+    async def post(self, path: str, data: dict | aiohttp.FormData) -> tuple[int, str, str]:
+        if isinstance(data, dict):
+            data = {"csrf": self.csrf, **data}
+        async with self.http.post(self.url + path, data=data) as r:
+            return r.status, await r.text(), str(r.url)
+
+    async def act_as(self, email: str) -> None:
+        await self.get("/")
+        status, _, _ = await self.post("/identity", {"email": email})
+        assert status == 200
+        await self.get("/")
+
+
+async def file_a_case(server) -> str:
+    from bot.forms import report_form, to_answers
+    from bot.models import Actor
+
+    service = server.service
+    answers = to_answers(
+        report_form(service.policy), answers_values(), service.today(), "oak-primary"
+    )
+    teacher = Actor("web", REPORTER.email, REPORTER.email, "Teacher, Oak Primary School")
+    case, _ = await service.submit(teacher, answers, "web:test")
+    await server.idle()
+    return case.reference
+
+
+def test_the_web_channel_is_off_unless_host_is_loopback(tmp_path: Path) -> None:
+    env = {**base_env(tmp_path / "data"), "HOST": "0.0.0.0"}
+    loaded = load(Settings.from_env(env))
+    app = build_app(loaded)
+    paths = {r.canonical for r in app.router.resources()}
+    assert "/" not in paths and "/report" not in paths and "/healthz" in paths
+    assert any(
+        line.startswith("Web: disabled (HOST 0.0.0.0 is not a loopback address")
+        for line in describe(loaded)
+    )
+    local = build_app(load(Settings.from_env(base_env(tmp_path / "data2"))))
+    assert "/" in {r.canonical for r in local.router.resources()}
+
+
+async def test_python_app_py_says_where_to_click(tmp_path: Path) -> None:
+    env = base_env(tmp_path / "data")
+    server = ServerProcess(env)
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"{server.url}/") as r:
+            assert r.status == 200
+            assert "Demo identity: this is not sign-in." in await r.text()
+            assert r.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    finally:
+        server.stop()
+    log = server.log.read_text()
+    assert f"Try it in your browser: http://127.0.0.1:{env['PORT']}/" in log
+    assert "Web: enabled" in log
+
+
+async def test_posts_need_the_token_of_the_identity_cookie(tmp_path: Path) -> None:
+    async with (
+        running_server(base_env(tmp_path / "data")) as server,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        ref = await file_a_case(server)
+        me = Browser(http, server.url)
+        await me.act_as("head@oakprimary.example")
+        cookie = next(c for c in http.cookie_jar if c.key == COOKIE)
+        assert cookie["httponly"] and cookie["samesite"] == "Strict"
+        status, text, _ = await me.post(
+            f"/cases/{ref}/act", {"csrf": "forged", "action": "case_approve", "value": f"{ref}:1"}
+        )
+        assert status == 403 and "expired or came from another site" in text
+        tampered = cookie.value[:-1] + ("0" if cookie.value[-1] != "0" else "1")
+        http.cookie_jar.clear()
+        http.cookie_jar.update_cookies({COOKIE: tampered}, URL(server.url))
+        async with http.get(f"{server.url}/inbox", allow_redirects=False) as r:
+            assert r.status == 303 and r.headers["Location"] == "/"
+        assert (await server.service.get(ref)).case.decision is None
+
+
+async def test_two_approvals_make_one_decision_and_the_second_is_told(tmp_path: Path) -> None:
+    async with (
+        running_server(base_env(tmp_path / "data")) as server,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        ref = await file_a_case(server)
+        head = Browser(http, server.url)
+        await head.act_as("head@oakprimary.example")
+        status, inbox = await head.get("/inbox")
+        assert f"New report {ref} needs your decision" in inbox
+        assert "The year 4 teacher" not in inbox  # content-free notice: details on the card
+        await head.get(f"/cases/{ref}")
+        form = {"action": "case_approve", "value": f"{ref}:1", "decision_actions": "discuss"}
+        status, text, url = await head.post(f"/cases/{ref}/act", form)
+        assert status == 200 and url.endswith("?done=case_approve")
+        assert "Approved by Head, Oak Primary School" in text
+        status, text, _ = await head.post(f"/cases/{ref}/act", form)
+        assert status == 200 and "You already approved" in text
+        record = await server.service.get(ref)
+        assert [e.kind for e in record.timeline].count("decision_approved") == 1
+        assert record.case.status is Status.APPROVED
+
+
+async def test_blank_decline_shows_the_error_by_the_reason_box(tmp_path: Path) -> None:
+    async with (
+        running_server(base_env(tmp_path / "data")) as server,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        ref = await file_a_case(server)
+        head = Browser(http, server.url)
+        await head.act_as("deputy@oakprimary.example")
+        await head.get(f"/cases/{ref}")
+        status, text, _ = await head.post(
+            f"/cases/{ref}/act", {"action": "case_decline", "value": f"{ref}:1"}
+        )
+        assert status == 422
+        assert 'aria-describedby="decline_reason-error"' in text
+        assert "<details open>" in text and 'role="alert"' in text
+
+
+async def test_evidence_upload_and_a_signed_file_link(tmp_path: Path) -> None:
+    async with (
+        running_server(base_env(tmp_path / "data")) as server,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        ref = await file_a_case(server)
+        teacher = Browser(http, server.url)
+        await teacher.act_as("teacher@oakprimary.example")
+        await teacher.get(f"/cases/{ref}")
+        data = aiohttp.FormData()
+        data.add_field("csrf", teacher.csrf)
+        data.add_field("evidence", b"png bytes", filename="post.png", content_type="image/png")
+        status, text, _ = await teacher.post(f"/cases/{ref}/evidence", data)
+        assert status == 200 and "post.png" in text
+        evidence = (await server.service.get(ref)).case.evidence
+        assert [(e.name, e.source) for e in evidence] == [("post.png", "web:upload")]
+        link = re.search(r'href="(/cases/[^"]+/file\?f=[^"]+)"', text)[1]
+        async with http.get(server.url + link.replace("&amp;", "&")) as r:
+            assert r.status == 200 and await r.read() == b"png bytes"
+            assert "/files/" in str(r.url) and "signature=" in str(r.url)
+        empty = aiohttp.FormData()
+        empty.add_field("csrf", teacher.csrf)
+        empty.add_field("evidence", b"", filename="", content_type="application/octet-stream")
+        status, text, _ = await teacher.post(f"/cases/{ref}/evidence", empty)
+        assert status == 422 and "Choose a file to upload." in text
+
+
+async def test_notices_are_filed_once_per_outbox_message(tmp_path: Path) -> None:
+    async with running_server(base_env(tmp_path / "data")) as server:
+        ref = await file_a_case(server)
+        record = await server.service.get(ref)
+        app: web.Application = server.app
+        assert app is not None
+        from handlers.web_sender import WebSender, inbox_of
+
+        sender = WebSender(server.service)
+        receipt = next(m for m in record.outbox if m.notice.value == "receipt")
+        await sender.deliver(record, receipt)  # a retry of a message already delivered
+        items = await inbox_of(server.service, REPORTER.email)
+        assert [i["headline"] for i in items] == [f"Report {ref} received"]
