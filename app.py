@@ -82,13 +82,19 @@ def describe_store(settings: Settings) -> str:
     return f"Store: TinyDB under {settings.data_dir} (one instance only)"
 
 
-def make_channels(loaded: Loaded, service: CaseService) -> list[Channel]:
+def make_channels(
+    loaded: Loaded, service: CaseService, files: CaseFiles | None = None
+) -> list[Channel]:
     settings = loaded.settings
     channels: list[Channel] = []
+    if settings.web.enabled and files is not None:
+        from handlers.web import WebChannel
+
+        channels.append(WebChannel(settings, service, files))
     if settings.slack.enabled:
         from handlers.slack import SlackChannel
 
-        channels.append(SlackChannel(settings, service))
+        channels.append(SlackChannel(settings, service, files))
     if settings.teams.enabled:
         from handlers.teams import TeamsChannel
 
@@ -102,7 +108,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     store = store or make_store(settings)
     service = CaseService(store, loaded.trust, loaded.policy)
     files = CaseFiles(service, LinkSigner(load_or_create_key(settings.data_dir), service.clock))
-    channels = make_channels(loaded, service)
+    channels = make_channels(loaded, service, files)
     worker = OutboxWorker(service, {c.name: c.sender for c in channels})
     reminders = ReminderLoop(service)
     app = web.Application(client_max_size=2 * 1024 * 1024)
@@ -152,6 +158,8 @@ def describe(loaded: Loaded) -> list[str]:
     lines = []
     for p in loaded.settings.platforms:
         lines.append(f"{p.name}: {'enabled' if p.enabled else 'disabled'} ({p.why})")
+    web_channel = loaded.settings.web
+    lines.append(f"Web: {'enabled' if web_channel.enabled else 'disabled'} ({web_channel.why})")
     lines.append(
         f"Trust: {loaded.trust.name}, {len(loaded.trust.schools)} school(s), "
         f"from {loaded.trust.source}"
@@ -176,6 +184,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         (log.warning if line.startswith("Warning") else log.info)(line)
     app = build_app(loaded)
     log.info("Listening on http://%s:%d (health: /healthz)", settings.host, settings.port)
+    if settings.web.enabled:
+        log.info("Try it in your browser: http://%s:%d/", settings.host, settings.port)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 
