@@ -230,6 +230,7 @@ class Notice(StrEnum):
     TASK_ASSIGNED = "task_assigned"  # to a task's new owner; detail: the task id
     TASK_REMINDER = "task_reminder"  # to a task's owner; detail: "task id:reminder kind"
     CASE_CLOSED = "case_closed"  # to the reporter: the outcome
+    FETCH_EVIDENCE = "fetch_evidence"  # download a screenshot the platform holds; detail: its id
 
 
 @dataclass(frozen=True)

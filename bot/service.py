@@ -170,9 +170,17 @@ class CaseService:
     # use cases
 
     async def submit(
-        self, reporter: Actor, answers: Answers, submission_key: str
+        self,
+        reporter: Actor,
+        answers: Answers,
+        submission_key: str,
+        files_to_fetch: Sequence[str] = (),
     ) -> tuple[Case, bool]:
-        """File a report as a new case; a repeated submission returns the first case."""
+        """File a report as a new case; a repeated submission returns the first case.
+
+        files_to_fetch: the platform's ids of screenshots still to download, queued in the same
+        save as the case so that a crash before the download cannot lose them.
+        """
         schools = {s.id for s in self.schools_for(reporter)}
         if not schools:
             raise NotAllowed(
@@ -229,7 +237,9 @@ class CaseService:
             notices = [Notice.RECEIPT, Notice.APPROVAL_CARD]
             if case.urgency is Urgency.URGENT:
                 notices.append(Notice.SAFEGUARDING_ALERT)
-            record = CaseFile(case, timeline, self._queue((), reporter.platform, notices))
+            details = [""] * len(notices) + list(files_to_fetch)
+            notices += [Notice.FETCH_EVIDENCE] * len(files_to_fetch)
+            record = CaseFile(case, timeline, self._queue((), reporter.platform, notices, details))
             await self.store.create(record)
             self._changed()
             return case, True

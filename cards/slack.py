@@ -26,20 +26,25 @@ from slack_sdk.models.blocks import (
     RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.forms import Field, FieldId, Kind
 from cards.ids import ActionId, CasePayload, InputId, ViewId
 from cards.views import (
+    OUTCOME_CHOICES,
     ActionOption,
     ApprovalCardView,
+    Button,
     CaseListView,
     Fact,
+    FileRow,
     FormView,
     NoteView,
     ReceiptView,
     SummaryView,
+    TaskRow,
 )
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit): checked by the renderers,
@@ -54,6 +59,18 @@ MAX_OPTIONS = 10
 MAX_TITLE = 24
 MAX_CONTEXT_TEXT = 2000
 MAX_INFO_FACTS = 6  # the last three questions and answers on the card; all are in the thread
+MAX_BUTTON_TEXT = 75
+MAX_SELECT_OPTIONS = 100
+MIN_MIDDLE = 4  # blocks kept for the report's facts however many tasks and files a case has
+
+# What "Mark done" asks for as a reference, by action; other actions ask only what was done.
+REFERENCE_LABELS = {
+    "police": "Police incident number",
+    "warning_letter": "Date the letter was sent",
+    "report_to_platform": "The platform's report reference, if it gave one",
+    "legal_advice": "Adviser's reference, if any",
+    "other_legal_action": "Reference, if any",
+}
 
 # Slack-only inputs of the report form (the platform-neutral ones are FieldId values).
 MESSAGE_FILES = "message_files"
@@ -378,8 +395,61 @@ def decision_buttons(payload: CasePayload) -> ActionsBlock:
     )
 
 
+def button(b: Button) -> ButtonElement:
+    return ButtonElement(
+        text=plain(b.label, MAX_BUTTON_TEXT),
+        action_id=b.action.value,
+        value=b.value,
+        style="primary" if b.primary else None,
+    )
+
+
+def task_blocks(row: TaskRow) -> list[Block]:
+    """A task: what, who, when and how it stands, its help, then Mark done and Reassign."""
+    state = f"{escape(row.status)}" + (" · :warning: *overdue*" if row.overdue else "")
+    lines = [f"*{escape(row.title)}*", f"{escape(row.owner)} · due {escape(row.due)} · {state}"]
+    if row.result:
+        lines.append(f"Result: {escape(row.result)}")
+    if row.help:
+        lines.append(bullets([f"• {h}" for h in row.help]))
+    blocks: list[Block] = [section("\n".join(lines))]
+    if row.buttons:
+        blocks.append(
+            ActionsBlock(block_id=f"task_{row.id}", elements=[button(b) for b in row.buttons])
+        )
+    return blocks
+
+
+def file_blocks(rows: Sequence[FileRow], evidence: Sequence[str], room: int) -> list[Block]:
+    """Evidence and drafts, each with its Open button; a select instead when room is short."""
+    heading = "*Evidence and files (5.1.7)*"
+    if not rows:
+        listed = bullets([f"• {e}" for e in evidence]) or "No screenshots yet."
+        return [section(f"{heading}\n{listed}")]
+    if len(rows) + 1 <= room:
+        return [
+            section(heading),
+            *(
+                SectionBlock(
+                    block_id=f"file_{n}",
+                    text=mrkdwn(escape(r.label)),
+                    accessory=button(r.button),
+                )
+                for n, r in enumerate(rows)
+            ),
+        ]
+    # Too many to list one by one: one list, and one select that opens the chosen file.
+    listed = bullets([f"• {r.label}" for r in rows])
+    picker = StaticSelectElement(
+        action_id=rows[0].button.action.value,
+        placeholder=plain("Open a file"),
+        options=[option(r.button.value, r.label) for r in rows[:MAX_SELECT_OPTIONS]],
+    )
+    return [section(f"{heading}\n{listed}"), ActionsBlock(block_id="files", elements=[picker])]
+
+
 def approval_card(view: ApprovalCardView) -> SlackMessage:
-    """The card approvers decide on; once decided it shows the decision and no buttons."""
+    """The card approvers decide on; after the decision it carries the tasks, files and closure."""
     top: list[Block] = [HeaderBlock(text=plain(view.headline, MAX_HEADER))]
     if view.urgent:
         top.append(
@@ -395,8 +465,6 @@ def approval_card(view: ApprovalCardView) -> SlackMessage:
         )
     )
     middle: list[Block] = fact_blocks(view.facts)
-    evidence = bullets([f"• {e}" for e in view.evidence]) or "No screenshots yet."
-    middle.append(section(f"*Evidence (5.1.7)*\n{evidence}"))
     middle.extend(section(fact_text(f)) for f in view.info[-MAX_INFO_FACTS:])
     bottom: list[Block] = [DividerBlock()]
     if view.decision:
@@ -407,8 +475,20 @@ def approval_card(view: ApprovalCardView) -> SlackMessage:
         )
     if view.pending:
         bottom.append(context(escape(view.pending)))
-    room = MAX_MESSAGE_BLOCKS - len(top) - len(bottom)
-    return SlackMessage(view.notification, [*top, *fit(middle, room), *bottom])
+    if view.tasks:
+        bottom.append(section("*Tasks*"))
+        for row in view.tasks:
+            bottom.extend(task_blocks(row))
+    if view.closure:
+        bottom.append(section(bullets(view.closure)))
+    if view.case_buttons:
+        bottom.append(
+            ActionsBlock(block_id="case_actions", elements=[button(b) for b in view.case_buttons])
+        )
+    room = MAX_MESSAGE_BLOCKS - len(top) - len(bottom) - MIN_MIDDLE
+    files = file_blocks(view.files, view.evidence, room)
+    room = MAX_MESSAGE_BLOCKS - len(top) - len(bottom) - len(files)
+    return SlackMessage(view.notification, [*top, *fit(middle, room), *files, *bottom])
 
 
 # notes, text modals and the Home tab
@@ -431,7 +511,18 @@ def note_message(view: NoteView, button: ActionId | None = None) -> SlackMessage
                 ],
             )
         )
+    if view.buttons:
+        blocks.append(
+            ActionsBlock(block_id="note_buttons", elements=[button(b) for b in view.buttons])
+        )
     return SlackMessage(view.notification, blocks)
+
+
+def file_link_message(view: NoteView, url: str) -> SlackMessage:
+    """The private answer to an Open button: the signed link, and how long it works."""
+    rest = [line for line in view.lines if line != url]
+    text = f"*<{url}|{escape(view.headline)}>*\n{bullets(rest)}"
+    return SlackMessage(view.notification, [section(text)])
 
 
 def text_modal(
@@ -475,6 +566,92 @@ def notice_modal(title: str, text: str) -> View:
     )
 
 
+def task_done_modal(intro: str, reference_label: str, metadata: str) -> View:
+    """Mark done: what was done, and a reference where the action has one."""
+    blocks: list[Block] = [
+        section(escape(intro)),
+        InputBlock(
+            block_id=InputId.TASK_RESULT.value,
+            label=plain("What was done?"),
+            element=PlainTextInputElement(
+                action_id=InputId.TASK_RESULT.value, multiline=True, max_length=2000
+            ),
+        ),
+    ]
+    if reference_label:
+        blocks.append(
+            InputBlock(
+                block_id=InputId.TASK_REFERENCE.value,
+                label=plain(reference_label),
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=InputId.TASK_REFERENCE.value, max_length=200
+                ),
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=ViewId.TASK_DONE.value,
+        title=plain("Mark the task done", MAX_TITLE),
+        submit=plain("Mark done", MAX_TITLE),
+        close=plain("Cancel", MAX_TITLE),
+        private_metadata=metadata,
+        blocks=blocks,
+    )
+
+
+def reassign_modal(intro: str, metadata: str) -> View:
+    """Reassign: pick any member of staff in Slack."""
+    return View(
+        type="modal",
+        callback_id=ViewId.TASK_REASSIGN.value,
+        title=plain("Reassign the task", MAX_TITLE),
+        submit=plain("Reassign", MAX_TITLE),
+        close=plain("Cancel", MAX_TITLE),
+        private_metadata=metadata,
+        blocks=[
+            section(escape(intro)),
+            InputBlock(
+                block_id=InputId.TASK_OWNER.value,
+                label=plain("Give the task to"),
+                element=UserSelectElement(
+                    action_id=InputId.TASK_OWNER.value, placeholder=plain("Choose a person")
+                ),
+            ),
+        ],
+    )
+
+
+def close_modal(intro: str, metadata: str) -> View:
+    """Close the case: how it ended (radio buttons) and a note for the record."""
+    return View(
+        type="modal",
+        callback_id=ViewId.CLOSE.value,
+        title=plain("Close the case", MAX_TITLE),
+        submit=plain("Close case", MAX_TITLE),
+        close=plain("Cancel", MAX_TITLE),
+        private_metadata=metadata,
+        blocks=[
+            section(escape(intro)),
+            InputBlock(
+                block_id=InputId.CLOSE_OUTCOME.value,
+                label=plain("How did it end?"),
+                element=RadioButtonsElement(
+                    action_id=InputId.CLOSE_OUTCOME.value,
+                    options=[option(value, label) for value, label in OUTCOME_CHOICES],
+                ),
+            ),
+            InputBlock(
+                block_id=InputId.CLOSE_NOTE.value,
+                label=plain("Closing note, for the record"),
+                element=PlainTextInputElement(
+                    action_id=InputId.CLOSE_NOTE.value, multiline=True, max_length=2000
+                ),
+            ),
+        ],
+    )
+
+
 def report_button() -> ActionsBlock:
     return ActionsBlock(
         block_id="home_actions",
@@ -499,6 +676,11 @@ def home_view(cases: CaseListView, intro: str) -> View:
         section(
             f"*{r.reference}* · {escape(r.school)}\n{escape(r.status)} · {escape(r.urgency)} · "
             f"{escape(r.age)}"
+            + (
+                f" · :warning: {r.overdue} overdue task{'s' if r.overdue > 1 else ''}"
+                if r.overdue
+                else ""
+            )
         )
         for r in cases.rows
     ]

@@ -12,12 +12,15 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.case_files import CaseFiles
 from bot.config import Settings
+from bot.links import LinkSigner, load_or_create_key
 from bot.service import CaseService
 from cards import slack as render
 from cards import views
 from cards.ids import ActionId, ViewId
 from handlers.slack_decisions import Decisions
+from handlers.slack_follow import FollowThrough
 from handlers.slack_form import ReportForm
 from handlers.slack_payloads import (
     command_prefill,
@@ -77,17 +80,24 @@ class SlackChannel:
 
     name = PLATFORM
 
-    def __init__(self, settings: Settings, service: CaseService) -> None:
+    def __init__(
+        self, settings: Settings, service: CaseService, files: CaseFiles | None = None
+    ) -> None:
         self.settings = settings
         self.service = service
         self.client = make_client(settings)
         self.bolt = make_bolt_app(settings, self.client)
         self.directory = SlackDirectory(self.client)
-        self.sender = SlackSender(self.client, service, self.directory)
         self._http: aiohttp.ClientSession | None = None
         self._socket: Any = None
-        self.form = ReportForm(service, self.directory, self.client, self.http)
+        # The composition root hands over its CaseFiles; the same key file signs the same links.
+        files = files or CaseFiles(
+            service, LinkSigner(load_or_create_key(settings.data_dir), service.clock)
+        )
+        self.sender = SlackSender(self.client, service, self.directory, self.http)
+        self.form = ReportForm(service, self.directory, self.client)
         self.decisions = Decisions(service, self.directory, self.client)
+        self.follow = FollowThrough(service, self.directory, self.client, files, settings.base_url)
         self.register(self.bolt)
 
     def http(self) -> aiohttp.ClientSession:
@@ -132,6 +142,18 @@ class SlackChannel:
         bolt.view(ViewId.ASK_INFO.value)(self.on_ask_info_submit)
         bolt.action(ActionId.ANSWER_INFO.value)(self.on_answer)
         bolt.view(ViewId.ANSWER_INFO.value)(self.on_answer_submit)
+        bolt.action(ActionId.TASK_DONE.value)(self.on_task_done)
+        bolt.view(ViewId.TASK_DONE.value)(self.on_task_done_submit)
+        bolt.action(ActionId.TASK_REASSIGN.value)(self.on_reassign)
+        bolt.view(ViewId.TASK_REASSIGN.value)(self.on_reassign_submit)
+        bolt.action(ActionId.TASK_SNOOZE.value)(self.on_snooze)
+        bolt.action(ActionId.POST_REMOVED.value)(self.on_post_removed)
+        bolt.action(ActionId.POST_STILL_UP.value)(self.on_post_still_up)
+        bolt.action(ActionId.CLOSE_CASE.value)(self.on_close)
+        bolt.view(ViewId.CLOSE.value)(self.on_close_submit)
+        bolt.action(ActionId.REOPEN_CASE.value)(self.on_reopen)
+        bolt.view(ViewId.REOPEN.value)(self.on_reopen_submit)
+        bolt.action(ActionId.OPEN_FILE.value)(self.on_open_file)
         bolt.event("app_home_opened")(self.on_home_opened)
         bolt.event("message")(self.on_message)
         bolt.event("app_mention")(self.on_mention)
@@ -197,12 +219,56 @@ class SlackChannel:
     async def on_answer_submit(self, ack: Ack, body: Body) -> None:
         await self.decisions.submit_answer(ack, body)
 
+    async def on_task_done(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.open_task_done(body)
+
+    async def on_task_done_submit(self, ack: Ack, body: Body) -> None:
+        await self.follow.submit_task_done(ack, body)
+
+    async def on_reassign(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.open_reassign(body)
+
+    async def on_reassign_submit(self, ack: Ack, body: Body) -> None:
+        await self.follow.submit_reassign(ack, body)
+
+    async def on_snooze(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.snooze(body)
+
+    async def on_post_removed(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.post_check(body, still_up=False)
+
+    async def on_post_still_up(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.post_check(body, still_up=True)
+
+    async def on_close(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.open_close(body)
+
+    async def on_close_submit(self, ack: Ack, body: Body) -> None:
+        await self.follow.submit_close(ack, body)
+
+    async def on_reopen(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.open_reopen(body)
+
+    async def on_reopen_submit(self, ack: Ack, body: Body) -> None:
+        await self.follow.submit_reopen(ack, body)
+
+    async def on_open_file(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.open_file(body)
+
     async def on_home_opened(self, event: Body) -> None:
-        """The Home tab: the report button, and the open cases this person may see."""
+        """The Home tab: the report button, and the register of cases this person may see."""
         if event.get("tab", "home") != "home":
             return
         actor = await self.directory.actor(str(event["user"]))
-        rows = await self.service.visible(actor)
+        rows = await self.service.visible(actor, open_only=False)
         names = {s.id: s.name for s in self.service.trust.schools}
         cases = views.case_list(rows, names, self.service.clock())
         await self.client.views_publish(

@@ -1,22 +1,19 @@
-"""The report form in Slack: modal steps over a server-side draft, then submit and evidence."""
+"""The report form in Slack: modal steps over a server-side draft, then the filed case."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import EvidenceRejected, FormErrors, NotAllowed
+from bot.errors import FormErrors, NotAllowed
 from bot.forms import Section, check, to_answers
-from bot.models import Actor, Case
+from bot.models import Actor
 from bot.service import CaseService
 from cards import slack as render
 from cards import views
@@ -25,7 +22,6 @@ from handlers.slack_people import SlackDirectory
 
 log = logging.getLogger(__name__)
 DRAFTS = "drafts"
-DOWNLOAD_ATTEMPTS = 3
 NOT_STAFF = (
     "Only the trust's staff can report a post, and your Slack account's email address is not "
     "one of the trust's staff domains. Please ask your IT admin."
@@ -57,30 +53,15 @@ class Draft:
         return cls(str(d["user"]), dict(d.get("values", {})), offered, str(d.get("source", "")))
 
 
-async def read_at_most(stream: aiohttp.StreamReader, limit: int) -> bytes:
-    """The body, stopping once it passes limit (the service then rejects it as too large)."""
-    data = bytearray()
-    async for chunk in stream.iter_chunked(65536):
-        data.extend(chunk)
-        if len(data) >= limit:
-            break
-    return bytes(data)
-
-
 class ReportForm:
-    """Opens the form, moves between its steps, files the case and keeps its screenshots."""
+    """Opens the form, moves between its steps, and files the case."""
 
     def __init__(
-        self,
-        service: CaseService,
-        directory: SlackDirectory,
-        client: AsyncWebClient,
-        http: Callable[[], aiohttp.ClientSession],
+        self, service: CaseService, directory: SlackDirectory, client: AsyncWebClient
     ) -> None:
         self.service = service
         self.directory = directory
         self.client = client
-        self.http = http
 
     # opening
 
@@ -194,7 +175,10 @@ class ReportForm:
         try:
             answers = to_answers(sections, draft.values, self.service.today(), self._school(actor))
             # The view id is the submission key: Slack's retries of this submission carry it.
-            case, created = await self.service.submit(actor, answers, str(view["id"]))
+            # The screenshots to fetch go into the outbox in the same save as the case, so a
+            # crash after the ack cannot lose them: the Slack sender downloads them, with retries.
+            fetch = evidence_file_ids(draft.values, draft.offered)
+            case, created = await self.service.submit(actor, answers, str(view["id"]), fetch)
         except (FormErrors, NotAllowed) as exc:
             why = NOT_STAFF if isinstance(exc, NotAllowed) else f"Please check: {exc}"
             await ack(response_action="update", view=render.notice_modal("Report a post", why))
@@ -204,54 +188,3 @@ class ReportForm:
         receipt = views.receipt_view(case, self.service.policy, school)
         await ack(response_action="update", view=render.receipt_modal(receipt))
         log.info("report filed as %s (new: %s)", case.reference, created)
-        if created:
-            await self.keep_evidence(case, actor, evidence_file_ids(draft.values, draft.offered))
-
-    async def keep_evidence(self, case: Case, actor: Actor, file_ids: list[str]) -> None:
-        """Download each screenshot with the bot token and keep it (5.1.7); say if one fails."""
-        for file_id in file_ids:
-            name = file_id
-            try:
-                info = (await self.client.files_info(file=file_id))["file"]
-                name = str(info.get("name") or file_id)
-                data = await self._download(str(info["url_private_download"]))
-                await self.service.attach_evidence(
-                    case.reference,
-                    actor,
-                    name,
-                    str(info.get("mimetype") or "application/octet-stream"),
-                    data,
-                    f"slack:{file_id}",
-                )
-            except EvidenceRejected as exc:
-                await self._tell(
-                    actor, f"{name} was not kept as evidence for {case.reference}: {exc}"
-                )
-            except (SlackApiError, aiohttp.ClientError, TimeoutError, KeyError) as exc:
-                log.warning("evidence %s for %s not fetched: %s", file_id, case.reference, exc)
-                await self._tell(
-                    actor,
-                    f"{name} could not be fetched from Slack for {case.reference}. "
-                    "Please send it to your head or deputy.",
-                )
-
-    async def _download(self, url: str) -> bytes:
-        """url_private_download with the bot token; read one byte over the limit at most."""
-        limit = self.service.trust.evidence_max_bytes + 1
-        headers = {"Authorization": f"Bearer {self.client.token}"}
-        for attempt in range(DOWNLOAD_ATTEMPTS):
-            try:
-                async with self.http().get(url, headers=headers) as resp:
-                    resp.raise_for_status()
-                    return await read_at_most(resp.content, limit)
-            except (aiohttp.ClientError, TimeoutError):
-                if attempt == DOWNLOAD_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(0.5 * 2**attempt)
-        raise AssertionError("unreachable")
-
-    async def _tell(self, actor: Actor, text: str) -> None:
-        try:
-            await self.client.chat_postMessage(channel=actor.user_id, text=text)
-        except SlackApiError as exc:
-            log.warning("could not tell the reporter about evidence: %s", exc.response.get("error"))

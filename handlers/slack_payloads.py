@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.forms import FieldId
-from cards.ids import CasePayload, InputId
+from cards.ids import CasePayload, FilePayload, InputId, TaskPayload
 from cards.slack import MESSAGE_FILES, OfferedFile
 
 URL_IN_TEXT = re.compile(r"https?://[^\s<>|]+", re.IGNORECASE)
@@ -43,6 +43,8 @@ def element_value(element: Mapping[str, Any]) -> Any:
     if kind in ("static_select", "radio_buttons"):
         chosen = element.get("selected_option")
         return chosen["value"] if chosen else ""
+    if kind == "users_select":
+        return element.get("selected_user") or ""
     if kind == "datepicker":
         return element.get("selected_date") or ""
     if kind == "file_input":
@@ -75,10 +77,24 @@ def ticked_actions(body: Mapping[str, Any]) -> tuple[list[str], str]:
     return [a for a in actions if isinstance(a, str)], other if isinstance(other, str) else ""
 
 
+def action_value(body: Mapping[str, Any]) -> str:
+    """The clicked button's value, or the chosen option's of a select."""
+    action = (body.get("actions") or [{}])[0]
+    chosen = action.get("selected_option") or {}
+    return str(action.get("value") or chosen.get("value") or "")
+
+
 def case_payload(body: Mapping[str, Any]) -> CasePayload:
     """The case and version carried by the clicked button."""
-    actions = body.get("actions") or [{}]
-    return CasePayload.decode(actions[0].get("value"))
+    return CasePayload.decode(action_value(body))
+
+
+def task_payload(body: Mapping[str, Any]) -> TaskPayload:
+    return TaskPayload.decode(action_value(body))
+
+
+def file_payload(body: Mapping[str, Any]) -> FilePayload:
+    return FilePayload.decode(action_value(body))
 
 
 def where(body: Mapping[str, Any]) -> tuple[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -11,7 +11,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import School
-from bot.models import Case, CaseFile, MessageRef, Notice, OutboxMessage
+from bot.drafts import warning_letter
+from bot.errors import EvidenceRejected
+from bot.models import Actor, Case, CaseFile, MessageRef, Notice, OutboxMessage, ReminderKind
 from bot.outbox import RetryLater
 from bot.service import CaseService
 from cards import slack as render
@@ -22,6 +24,22 @@ from handlers.slack_people import PLATFORM, SlackDirectory
 log = logging.getLogger(__name__)
 APPROVAL = "approval"
 NO_APPROVER_RETRY = 600.0  # nobody to send the card to yet: look again in ten minutes
+# Slack's answers that mean a screenshot will never be fetched: tell the reporter, do not retry.
+FILE_GONE = frozenset({"file_not_found", "file_deleted", "access_denied"})
+
+
+class FileGone(Exception):
+    """Slack will not give us this file, however often we ask."""
+
+
+async def read_at_most(stream: aiohttp.StreamReader, limit: int) -> bytes:
+    """The body, stopping once it passes limit (the service then rejects it as too large)."""
+    data = bytearray()
+    async for chunk in stream.iter_chunked(65536):
+        data.extend(chunk)
+        if len(data) >= limit:
+            break
+    return bytes(data)
 
 
 def retry_after(headers: Mapping[str, Any] | None) -> float | None:
@@ -49,11 +67,16 @@ class SlackSender:
     """Delivers one outbox message; returns where approval cards now live."""
 
     def __init__(
-        self, client: AsyncWebClient, service: CaseService, directory: SlackDirectory
+        self,
+        client: AsyncWebClient,
+        service: CaseService,
+        directory: SlackDirectory,
+        http: Callable[[], aiohttp.ClientSession],
     ) -> None:
         self.client = client
         self.service = service
         self.directory = directory
+        self.http = http
         # (outbox message id, target) -> (channel, ts) of posts that already went out, so a
         # retry after a partial failure does not post twice to the targets that got it.
         self._posted: dict[tuple[str, str], tuple[str, str]] = {}
@@ -82,6 +105,21 @@ class SlackSender:
                 await self._dm_email(message, email, alert)
         elif notice is Notice.CARD_UPDATE:
             await self._update_cards(case, school)
+        elif notice is Notice.FETCH_EVIDENCE:
+            await self._fetch_evidence(message, case, message.detail)
+        elif notice is Notice.LETTER_DRAFT:
+            await self._upload_letter(message, case, school)
+        elif notice is Notice.TASK_ASSIGNED:
+            task = case.task(message.detail)
+            if task is not None and task.is_open:
+                note = views.task_assigned(case, task, policy, tz)
+                await self._dm_actor(message, task.owner, render.note_message(note))
+        elif notice is Notice.TASK_REMINDER:
+            await self._remind(message, case)
+        elif notice is Notice.CASE_CLOSED:
+            if case.closure is not None:  # else reopened since: nothing to tell
+                note = views.case_closed(case, tz)
+                await self._dm(message, case.reporter.user_id, render.note_message(note))
         elif notice is Notice.DECISION_NOTE:
             await self._thread(
                 message, case, render.note_message(views.decision_note(case, policy, tz))
@@ -126,6 +164,95 @@ class SlackSender:
             return None
         return await self._post_once(message, user, body)
 
+    async def _dm_actor(
+        self, message: OutboxMessage, actor: Actor, body: render.SlackMessage
+    ) -> None:
+        """A person known by their Slack id, or found by email (a task given from elsewhere)."""
+        if actor.platform == PLATFORM and actor.user_id:
+            await self._dm(message, actor.user_id, body)
+        else:
+            await self._dm_email(message, actor.email, body)
+
+    async def _remind(self, message: OutboxMessage, case: Case) -> None:
+        """detail "t1:overdue": an overdue task done since needs no reminder any more."""
+        task_id, _, kind = message.detail.partition(":")
+        task = case.task(task_id)
+        reminder = ReminderKind(kind)
+        if task is None or (reminder is ReminderKind.OVERDUE and not task.is_open):
+            return
+        note = views.reminder(case, task, reminder, self.service.policy, self.service.trust.tz)
+        await self._dm_actor(message, task.owner, render.note_message(note))
+
+    async def _upload_letter(self, message: OutboxMessage, case: Case, school: School) -> None:
+        """5.1.1: the draft letter as a Word file in each approval card's thread."""
+        service = self.service
+        data = warning_letter(case, service.policy, service.trust, school, service.today())
+        note = views.letter_note(case)
+        for ref in case.message(PLATFORM, APPROVAL):
+            key = (message.id, f"{ref.conversation}:{ref.message_id}")
+            if key in self._posted:
+                continue
+            await self.client.files_upload_v2(
+                channel=ref.conversation,
+                thread_ts=ref.message_id,
+                file=data,
+                filename=f"{case.reference}-warning-letter.docx",
+                title=note.headline,
+                initial_comment=" ".join(note.lines),
+            )
+            self._posted[key] = (ref.conversation, ref.message_id)
+
+    async def _fetch_evidence(self, message: OutboxMessage, case: Case, file_id: str) -> None:
+        """Download a screenshot with the bot token and keep it (5.1.7); say if it cannot be."""
+        source = f"slack:{file_id}"
+        if any(e.source == source for e in case.evidence):
+            return  # kept before a restart: the outbox is asking again
+        reporter = case.reporter
+        name = "A screenshot"
+        try:
+            info = await self._file_info(file_id)
+            name = str(info.get("name") or name)
+            data = await self._download(str(info["url_private_download"]))
+            await self.service.attach_evidence(
+                case.reference,
+                reporter,
+                name,
+                str(info.get("mimetype") or "application/octet-stream"),
+                data,
+                source,
+            )
+        except EvidenceRejected as exc:
+            text = f"{name} was not kept as evidence for {case.reference}: {exc}"
+            await self._dm(message, reporter.user_id, render.SlackMessage(text))
+        except (FileGone, KeyError):
+            log.warning("evidence for %s cannot be fetched from Slack", case.reference)
+            text = (
+                f"{name} could not be fetched from Slack for {case.reference}. "
+                "Please send it to your head or deputy."
+            )
+            await self._dm(message, reporter.user_id, render.SlackMessage(text))
+
+    async def _file_info(self, file_id: str) -> Mapping[str, Any]:
+        try:
+            return (await self.client.files_info(file=file_id))["file"]
+        except SlackApiError as exc:
+            if exc.response.get("error") in FILE_GONE:
+                raise FileGone(file_id) from exc
+            raise
+
+    async def _download(self, url: str) -> bytes:
+        """url_private_download with the bot token; one byte over the limit at most.
+
+        A 5xx or a dropped connection is raised for the outbox to retry; a 4xx will not mend.
+        """
+        limit = self.service.trust.evidence_max_bytes + 1
+        headers = {"Authorization": f"Bearer {self.client.token}"}
+        async with self.http().get(url, headers=headers) as resp:
+            if 400 <= resp.status < 500 and resp.status != 429:
+                raise FileGone(url)
+            resp.raise_for_status()
+            return await read_at_most(resp.content, limit)
+
     async def _post_cards(
         self, message: OutboxMessage, case: Case, school: School
     ) -> list[MessageRef]:
@@ -142,8 +269,9 @@ class SlackSender:
         return [MessageRef(PLATFORM, APPROVAL, channel, ts) for channel, ts in posted]
 
     async def _update_cards(self, case: Case, school: School) -> None:
+        service = self.service
         card = render.approval_card(
-            views.approval_card(case, self.service.policy, school, self.service.trust.tz)
+            views.approval_card(case, service.policy, school, service.trust.tz, service.clock())
         )
         for ref in case.message(PLATFORM, APPROVAL):
             await self.client.chat_update(

@@ -152,7 +152,9 @@ def test_a_decided_card_has_no_actions_and_says_who_decided(case, policy, trust)
     card = render.approval_card(card_view(decided, policy, trust))
     blocks = card.block_dicts()
     parsed(blocks)
-    assert not [b for b in blocks if b["type"] in ("actions", "input")]
+    assert not [b for b in blocks if b["type"] == "input"]
+    ids = {e.get("action_id") for b in blocks for e in b.get("elements", [])}
+    assert ids - {None} == {ActionId.CLOSE_CASE}  # no decision buttons: only closing is left
     assert "Approved by Hana Head on 26 Nov 2026, 09:30" in json.dumps(blocks)
     assert card.text == "Report OAK-2026-0007: decision made"
 

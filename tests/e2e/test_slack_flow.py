@@ -79,7 +79,9 @@ async def test_slash_command_to_approved_decision(world: World) -> None:
     [update] = await w.api.wait_for("chat.update")
     await w.server.idle()
     blocks = update.args["blocks"]
-    assert not [b for b in blocks if b["type"] == "actions"]
+    ids = {e.get("action_id") for b in blocks for e in b.get("elements", [])}
+    assert not ids & {"case_approve", "case_decline", "case_ask_info"}  # decided: no decision
+    assert {"task_done", "task_reassign", "case_close"} <= ids  # but the follow-through
     assert "Approved by Hana Head" in json.dumps(blocks)
     assert update.args["ts"] == ref.message_id and update.args["channel"] == LEADERS
     thread = [c for c in posted_to(w, LEADERS) if c.get("thread_ts") == ref.message_id]
