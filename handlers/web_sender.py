@@ -106,7 +106,9 @@ class WebSender:
             return [(e, views.letter_note(case)) for e in leads]
         if notice is Notice.CASE_CLOSED:
             return [(reporter, views.case_closed(case, tz))]
-        return self.task_notes(case, message)
+        if notice in (Notice.TASK_ASSIGNED, Notice.TASK_REMINDER):
+            return self.task_notes(case, message)
+        return []  # CARD_UPDATE, and the chat platforms' own housekeeping
 
     def task_notes(self, case: Case, message: OutboxMessage) -> list[tuple[str, NoteView]]:
         policy, tz = self.service.policy, self.service.trust.tz

@@ -194,3 +194,33 @@ async def test_notices_are_filed_once_per_outbox_message(tmp_path: Path) -> None
         await sender.deliver(record, receipt)  # a retry of a message already delivered
         items = await inbox_of(server.service, REPORTER.email)
         assert [i["headline"] for i in items] == [f"Report {ref} received"]
+
+
+async def test_follow_through_mark_done_reassign_and_close(tmp_path: Path) -> None:
+    async with (
+        running_server(base_env(tmp_path / "data")) as server,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        ref = await file_a_case(server)
+        head = Browser(http, server.url)
+        await head.act_as("head@oakprimary.example")
+        await head.get(f"/cases/{ref}")
+        approve = {"action": "case_approve", "value": f"{ref}:1"}
+        await head.post(f"/cases/{ref}/act", {**approve, "decision_actions": "discuss"})
+        task = {"action": "task_done", "value": f"{ref}:t1"}
+        status, text, _ = await head.post(f"/cases/{ref}/act", task)
+        assert status == 422 and 'aria-describedby="task_result-t1-error"' in text
+        done = {**task, "task_result": "Met the parent; post taken down", "task_reference": ""}
+        status, text, _ = await head.post(f"/cases/{ref}/act", done)
+        assert status == 200 and "The task is marked done." in text
+        close = {"action": "case_close", "value": f"{ref}:2", "close_outcome": "post_removed"}
+        status, text, _ = await head.post(f"/cases/{ref}/act", {**close, "close_note": "Gone"})
+        assert status == 200 and "Closed by Head, Oak Primary School" in text
+        assert 'value="case_reopen"' in text
+        await server.idle()
+        teacher = Browser(http, server.url)
+        await teacher.act_as("teacher@oakprimary.example")
+        _, inbox = await teacher.get("/inbox")
+        assert f"{ref} is closed" in inbox and "post removed" in inbox
+        case = (await server.service.get(ref)).case
+        assert case.status is Status.CLOSED and case.tasks[0].result.startswith("Met the parent")
