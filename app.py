@@ -98,7 +98,7 @@ def make_channels(
     if settings.teams.enabled:
         from handlers.teams import TeamsChannel
 
-        channels.append(TeamsChannel(settings, service))
+        channels.append(TeamsChannel(settings, service, files))
     return channels
 
 

@@ -6,15 +6,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from bot.forms import Field, Kind
-from cards.ids import ActionId, InputId
+from cards.ids import ActionId, InputId, ViewId
 from cards.views import (
+    OUTCOME_CHOICES,
     ApprovalCardView,
+    Button,
     CaseListView,
     Fact,
+    FileRow,
     FormView,
     NoteView,
     ReceiptView,
     SummaryView,
+    TaskRow,
 )
 
 Card = dict[str, Any]
@@ -31,6 +35,34 @@ CASE = "case"  # CasePayload.encode()
 FORM = "form"  # the form's submission key, so a repeated submit files one case
 VALUES = "values"  # the checked answers the summary's submit button carries
 REFRESH = "case_refresh"  # the verb of the approval card's automatic refresh
+TASK = "task"  # TaskPayload.encode()
+FILE = "file"  # FilePayload.encode()
+BACK = "back"  # where a follow-through button sits: the case card, or a note (reminder, draft)
+ON_CASE = "case"
+ON_NOTE = "note"
+
+# The data key each kind of button carries its payload under.
+PAYLOAD_KEY = {
+    ActionId.TASK_DONE: TASK,
+    ActionId.TASK_REASSIGN: TASK,
+    ActionId.TASK_SNOOZE: TASK,
+    ActionId.POST_REMOVED: TASK,
+    ActionId.POST_STILL_UP: TASK,
+    ActionId.OPEN_FILE: FILE,
+    ActionId.CLOSE_CASE: CASE,
+    ActionId.REOPEN_CASE: CASE,
+}
+
+# What "Mark done" asks for besides the outcome, by action: the record a court would want.
+REFERENCE_LABELS = {
+    "police": "Police incident number",
+    "warning_letter": "Date the letter was sent",
+    "report_to_platform": "The platform's report reference, if it gave one",
+    "legal_advice": "Adviser's reference, if any",
+    "other_legal_action": "Reference, if any",
+}
+DATE_REFERENCES = frozenset({"warning_letter"})
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 # Building blocks.
@@ -285,24 +317,33 @@ def message_card(headline: str, lines: Sequence[str] = (), attention: bool = Fal
 
 
 def case_list_card(view: CaseListView) -> Card:
+    """The register: one block per case, overdue tasks in red."""
     body: list[Element] = [heading(view.title)]
     if not view.rows:
         body.append(text(view.empty))
     for row in view.rows:
-        body.append(
-            fact_set(
-                [
-                    Fact(row.reference, f"{row.school}: {row.status}"),
-                    Fact("Priority", f"{row.urgency}, opened {row.age}"),
-                ]
-            )
-        )
+        opened = "opened today" if row.age == "today" else f"opened {row.age} ago"
+        items = [
+            text(f"{row.reference} · {row.school}", weight="Bolder"),
+            text(f"{row.status} · {row.urgency} · {opened}", subtle=True, spacing="None"),
+        ]
+        if row.overdue:
+            items.append(text(f"{row.overdue} overdue task(s)", color="Attention", spacing="None"))
+        body.append({"type": "Container", "items": items, "separator": True})
     return card(body)
+
+
+def link_card(view: NoteView, url: str, again: Button | None = None) -> Card:
+    """The private answer to an Open button on a note: the link, and a way to get a new one."""
+    body: list[Element] = [heading(view.headline), link_block("Your link", url)]
+    return card(body, [view_button(again, ON_NOTE)] if again else [])
 
 
 def note_card(view: NoteView, errors: Mapping[str, str] | None = None) -> Card:
     """A note about a case; with a button, the reporter's answer box (more information)."""
     body: list[Element] = [heading(view.headline), *lines_block(view.lines)]
+    if view.buttons:
+        return card(body, [view_button(b, ON_NOTE) for b in view.buttons])
     if not (view.button and view.payload):
         return card(body)
     body.append(
@@ -334,11 +375,65 @@ def _case_body(view: ApprovalCardView) -> list[Element]:
         text(f"{view.urgency} · {view.status} · {view.school}", subtle=True, spacing="None"),
         fact_set(view.facts),
     ]
-    if view.evidence:
+    if view.files:
+        body += [subheading("Evidence kept (5.1.7) and drafts"), *map(_file_row, view.files)]
+    elif view.evidence:
         body += [subheading("Evidence kept (5.1.7)"), bullets(view.evidence)]
     if view.info:
         body += [subheading("More information"), fact_set(view.info)]
     return body
+
+
+def view_button(b: Button, back: str) -> Element:
+    """A view model's button as Action.Execute: its payload under the key its handler reads."""
+    data = {PAYLOAD_KEY.get(b.action, CASE): b.value, BACK: back}
+    return execute(b.label, b.action, data, "positive" if b.primary else None)
+
+
+def action_set(actions: Sequence[Element]) -> Element:
+    return {"type": "ActionSet", "actions": list(actions)}
+
+
+def _file_row(row: FileRow) -> Element:
+    label = {"type": "Column", "width": "stretch", "items": [text(row.label)]}
+    button = {
+        "type": "Column",
+        "width": "auto",
+        "items": [action_set([view_button(row.button, ON_CASE)])],
+    }
+    return {"type": "ColumnSet", "columns": [label, button], "spacing": "Small"}
+
+
+def _task_row(row: TaskRow, controls: bool) -> Element:
+    title = row.title + (" · OVERDUE" if row.overdue else "")
+    facts = [Fact("Owner", row.owner), Fact("Due", row.due), Fact("Status", row.status)]
+    if row.result:
+        facts.append(Fact("Result", row.result))
+    items: list[Element] = [
+        text(title, weight="Bolder", color="Attention" if row.overdue else None),
+        fact_set(facts),
+    ]
+    actions = [view_button(b, ON_CASE) for b in row.buttons] if controls else []
+    if len(row.help) == 1:
+        items.append(text(row.help[0], subtle=True))
+    elif row.help:
+        # A long guide folds away: the card stays short on a phone until someone needs it.
+        actions.append(show_card("How to", [bullets(row.help)], []))
+    if actions:
+        items.append(action_set(actions))
+    return {"type": "Container", "items": items, "separator": True, "spacing": "Medium"}
+
+
+def link_block(title: str, url: str) -> Element:
+    """A signed link for the person who asked: only they see it, and it expires."""
+    return {
+        "type": "Container",
+        "style": "emphasis",
+        "items": [
+            text(f"{title}: this link works for 5 minutes, for you only.", weight="Bolder"),
+            action_set([{"type": "Action.OpenUrl", "title": "Open", "url": url}]),
+        ],
+    }
 
 
 def _recommended(view: ApprovalCardView) -> list[Element]:
@@ -404,9 +499,18 @@ def _decision_actions(view: ApprovalCardView, errors: Mapping[str, str]) -> list
     return [execute("Approve ticked actions", ActionId.APPROVE, data, "positive"), decline, ask]
 
 
+def has_controls(view: ApprovalCardView) -> bool:
+    """Whether anyone could act on the card now: decide, work a task, close or reopen."""
+    return bool(
+        view.decidable
+        or getattr(view, "case_buttons", ())
+        or any(t.buttons for t in getattr(view, "tasks", ()))
+    )
+
+
 def approval_refresh(view: ApprovalCardView, approver_ids: Sequence[str]) -> Element | None:
-    """Teams re-fetches the card for these people only: they get the decision controls."""
-    if not view.decidable or not approver_ids:
+    """Teams re-fetches the card for these people only: they get the controls they may use."""
+    if not has_controls(view) or not approver_ids:
         return None
     action = {"type": "Action.Execute", "verb": REFRESH, "data": {CASE: view.payload.encode()}}
     return {"action": action, "userIds": list(approver_ids)[:MAX_REFRESH_USERS]}
@@ -419,23 +523,193 @@ def approval_card(
     approver_ids: Sequence[str] = (),
     errors: Mapping[str, str] | None = None,
     note: str = "",
+    task_ids: Iterable[str] = (),
+    link: tuple[str, str] | None = None,
 ) -> Card:
-    """The case for everyone (whose decision is pending), or with the controls for an approver."""
+    """The case for everyone, or with the controls this person may use: the decision and
+    closing for an approver, Mark done and Reassign on the tasks in task_ids. approver_ids
+    are the people whose copy Teams refreshes (so they see their controls); link is a
+    (title, url) pair answering an Open button."""
     errors = errors or {}
     body = _case_body(view)
+    if link:
+        body.insert(2 if view.urgent else 1, link_block(*link))
     if note:
         body.append(error_text(note))
     controls = for_approver and view.decidable
+    body += _recommended(view)
     if controls:
-        body += _recommended(view) + _decision_controls(view, errors)
-    else:
-        body += _recommended(view)
+        body += _decision_controls(view, errors)
     if view.decision:
         body += [subheading("Decision"), *lines_block(view.decision)]
     elif view.pending:
         body.append(text(view.pending, subtle=True))
-    actions = _decision_actions(view, errors) if controls else []
+    if view.tasks:
+        mine = set(task_ids)
+        body.append(subheading("Tasks"))
+        body += [_task_row(t, t.id in mine) for t in view.tasks]
+    if view.closure:
+        body += [subheading("Closed"), *lines_block(view.closure)]
+    if controls:
+        actions = _decision_actions(view, errors)
+    elif for_approver:
+        actions = [view_button(b, ON_CASE) for b in view.case_buttons]
+    else:
+        actions = []
     return card(body, actions, approval_refresh(view, approver_ids), full_width=True)
+
+
+# Follow-through forms: each a card of its own that replaces the clicked one for the clicker.
+
+
+def _box(
+    input_id: InputId,
+    label: str,
+    *,
+    required: bool = True,
+    multiline: bool = False,
+    value: str = "",
+    max_length: int = 2000,
+) -> Element:
+    box: Element = {"type": "Input.Text", "id": input_id.value, "label": label}
+    box["maxLength"] = max_length
+    if multiline:
+        box["isMultiline"] = True
+    if required:
+        box["isRequired"] = True
+        box["errorMessage"] = "Please fill this in."
+    if value:
+        box["value"] = value
+    return box
+
+
+def _with_error(element: Element, error: str | None) -> list[Element]:
+    return [element, error_text(error)] if error else [element]
+
+
+def _cancel(case_payload: str) -> Element:
+    return execute("Cancel", REFRESH, {CASE: case_payload})
+
+
+def _form_actions(
+    title: str, verb: str, data: Mapping[str, Any], back: str, case_payload: str
+) -> list[Element]:
+    actions = [execute(title, verb, {**data, BACK: back}, "positive")]
+    if back == ON_CASE:
+        actions.append(_cancel(case_payload))
+    return actions
+
+
+def task_done_form(
+    title: str,
+    action_id: str,
+    task_payload: str,
+    case_payload: str,
+    back: str,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> Card:
+    """What was done and, where the record needs it, a reference (incident number, date)."""
+    values, errors = values or {}, errors or {}
+    result = str(values.get(InputId.TASK_RESULT) or "")
+    reference = str(values.get(InputId.TASK_REFERENCE) or "")
+    body: list[Element] = [heading(f"Mark done: {title}")]
+    body += _with_error(
+        _box(
+            InputId.TASK_RESULT, "What was done, and what happened?", multiline=True, value=result
+        ),
+        errors.get("result"),
+    )
+    label = REFERENCE_LABELS.get(action_id)
+    if label and action_id in DATE_REFERENCES:
+        field: Element = {"type": "Input.Date", "id": InputId.TASK_REFERENCE.value, "label": label}
+        if reference:
+            field["value"] = reference
+        body += _with_error(field, errors.get("reference"))
+    elif label:
+        body += _with_error(
+            _box(InputId.TASK_REFERENCE, label, required=False, value=reference, max_length=200),
+            errors.get("reference"),
+        )
+    actions = _form_actions("Mark done", ViewId.TASK_DONE, {TASK: task_payload}, back, case_payload)
+    return card(body, actions)
+
+
+def reassign_form(
+    title: str,
+    owner: str,
+    task_payload: str,
+    case_payload: str,
+    back: str,
+    value: str = "",
+    error: str | None = None,
+) -> Card:
+    """The new owner by school email address (Teams' people picker would need Graph)."""
+    box = _box(InputId.TASK_OWNER, "New owner's school email address", value=value, max_length=254)
+    box["style"] = "Email"
+    box["regex"] = EMAIL_PATTERN
+    box["errorMessage"] = "Enter a school email address, such as name@school.example."
+    body = [heading(f"Reassign: {title}"), text(f"Now with {owner}.", subtle=True)]
+    body += _with_error(box, error)
+    body.append(text("They get a message from me if they have opened this app.", subtle=True))
+    actions = _form_actions(
+        "Reassign", ViewId.TASK_REASSIGN, {TASK: task_payload}, back, case_payload
+    )
+    return card(body, actions)
+
+
+def close_form(
+    reference: str,
+    case_payload: str,
+    open_tasks: int,
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> Card:
+    values, errors = values or {}, errors or {}
+    body: list[Element] = [heading(f"Close {reference}")]
+    if open_tasks:
+        body.append(
+            text(
+                f"{open_tasks} task(s) are still open: mark them done first, or close with "
+                "no further action (open tasks are then cancelled).",
+                subtle=True,
+            )
+        )
+    outcome: Element = {
+        "type": "Input.ChoiceSet",
+        "id": InputId.CLOSE_OUTCOME.value,
+        "label": "How did it end?",
+        "style": "expanded",
+        "isRequired": True,
+        "errorMessage": "Choose how the case ended.",
+        "choices": [{"title": label, "value": value} for value, label in OUTCOME_CHOICES],
+    }
+    if values.get(InputId.CLOSE_OUTCOME):
+        outcome["value"] = str(values[InputId.CLOSE_OUTCOME])
+    body += _with_error(outcome, errors.get("outcome"))
+    note = _box(
+        InputId.CLOSE_NOTE,
+        "Closing note for the record (the reporter is told the outcome only)",
+        multiline=True,
+        value=str(values.get(InputId.CLOSE_NOTE) or ""),
+    )
+    body += _with_error(note, errors.get("note"))
+    actions = [
+        execute("Close the case", ViewId.CLOSE, {CASE: case_payload}, "destructive"),
+        _cancel(case_payload),
+    ]
+    return card(body, actions)
+
+
+def reopen_form(reference: str, case_payload: str, error: str | None = None) -> Card:
+    box = _box(InputId.REOPEN_REASON, "Why is it reopened?", multiline=True)
+    body = [heading(f"Reopen {reference}"), text("The reason goes on its record.", subtle=True)]
+    body += _with_error(box, error)
+    actions = [
+        execute("Reopen", ViewId.REOPEN, {CASE: case_payload}, "positive"),
+        _cancel(case_payload),
+    ]
+    return card(body, actions)
 
 
 # Envelopes Teams expects around a card.

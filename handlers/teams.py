@@ -21,6 +21,7 @@ from botframework.connector.auth import (
 )
 from jwt.exceptions import DecodeError
 
+from bot.case_files import CaseFiles
 from bot.config import Settings
 from bot.service import CaseService
 from handlers.teams_bot import TeamsBot
@@ -108,11 +109,13 @@ class TeamsChannel:
 
     name = "teams"
 
-    def __init__(self, settings: Settings, service: CaseService) -> None:
+    def __init__(
+        self, settings: Settings, service: CaseService, files: CaseFiles | None = None
+    ) -> None:
         self.adapter = make_adapter(settings)
         self.people = People(service.store)
         self.evidence = EvidenceTaker(service)
-        self.bot = TeamsBot(service, self.people, self.evidence)
+        self.bot = TeamsBot(service, self.people, self.evidence, files, settings.base_url)
         self.sender = TeamsSender(self.adapter, settings.app_id, service, self.people)
 
     def mount(self, app: web.Application) -> None:

@@ -12,14 +12,17 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
+from bot.case_files import CaseFiles
 from bot.errors import FormErrors, NotAllowed, StaleVersion, UnknownCase
 from bot.models import Actor
 from bot.service import CaseService, Outcome
 from cards import teams
 from cards.ids import ActionId, CasePayload, InputId
 from cards.teams import Card, Mode
-from cards.views import approval_card, case_list, info_question
+from cards.views import case_list, info_question
+from handlers.teams_case import CaseCards
 from handlers.teams_evidence import EvidenceTaker
+from handlers.teams_follow import FollowThrough
 from handlers.teams_people import People, UnknownPerson
 from handlers.teams_report import ReportFlow, prefill_from_message
 
@@ -51,11 +54,20 @@ def unknown_person_card() -> Card:
 class TeamsBot(TeamsActivityHandler):
     """Handlers stay thin: parse the activity once, make one service call, render, answer."""
 
-    def __init__(self, service: CaseService, people: People, evidence: EvidenceTaker) -> None:
+    def __init__(
+        self,
+        service: CaseService,
+        people: People,
+        evidence: EvidenceTaker,
+        files: CaseFiles | None = None,
+        base_url: str = "",
+    ) -> None:
         self.service = service
         self.people = people
         self.evidence = evidence
         self.flow = ReportFlow(service)
+        self.cards = CaseCards(service, people)
+        follow = FollowThrough(service, people, self.cards, files, base_url)
         self.verbs: dict[str, Verb] = {
             ActionId.OPEN_REPORT: self.open_report,
             ActionId.FORM_NEXT: self.review,
@@ -66,6 +78,7 @@ class TeamsBot(TeamsActivityHandler):
             ActionId.DECLINE: self.decline,
             ActionId.ASK_INFO: self.ask_info,
             ActionId.ANSWER_INFO: self.answer_info,
+            **follow.verbs(),
         }
 
     # who, and remembering them
@@ -126,7 +139,8 @@ class TeamsBot(TeamsActivityHandler):
             await turn_context.send_activity(card_message(teams.welcome_card(), "Report a post"))
 
     async def cases(self, actor: Actor) -> Card:
-        rows = await self.service.visible(actor)
+        """The register: open cases and those closed lately, with overdue tasks."""
+        rows = await self.service.visible(actor, open_only=False)
         names = {s.id: s.name for s in self.service.trust.schools}
         return teams.case_list_card(case_list(rows, names, self.service.clock()))
 
@@ -232,15 +246,9 @@ class TeamsBot(TeamsActivityHandler):
         errors: Mapping[str, str] | None = None,
         note: str = "",
     ) -> Card:
-        """The case as this person may see it: with the decision controls if they can decide."""
+        """The case as this person may see it: with the controls they may use."""
         case = (await self.service.get(reference)).case
-        school = self.service.school_of(case)
-        view = approval_card(case, self.service.policy, school, self.service.trust.tz)
-        ids = await self.people.teams_ids(school.approvers)
-        approver = school.is_approver(actor.email)
-        return teams.approval_card(
-            view, for_approver=approver, approver_ids=ids, errors=errors, note=note
-        )
+        return await self.cards.for_person(case, actor, errors=errors, note=note)
 
     async def refresh(self, actor: Actor, data: Mapping[str, Any], mode: Mode) -> Card:
         return await self.case_card(CasePayload.decode(data.get(teams.CASE)).reference, actor)

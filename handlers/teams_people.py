@@ -180,6 +180,15 @@ class People:
         value = await self._ref(email.lower())
         return Reach.of(value) if value else None
 
+    async def actor_for(self, email: str) -> Actor:
+        """Someone named by email (a task's new owner): their Teams id and name if known."""
+        email = email.strip().lower()
+        reach = await self.reach(email) if email else None
+        if reach is None:
+            return Actor(PLATFORM, "", email)
+        known = await self.store.get_value(USERS, reach.user_id) or {}
+        return Actor(PLATFORM, reach.user_id, email, str(known.get("name") or ""))
+
     async def channel(self, channel_id: str) -> ConversationReference | None:
         value = await self.store.get_value(CHANNELS, channel_id)
         return ConversationReference().deserialize(value["reference"]) if value else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import aiohttp
 from botbuilder.core import BotAdapter, TurnContext
@@ -19,21 +19,35 @@ from botbuilder.schema import (
 from msrest.exceptions import ClientException, HttpOperationError
 
 from bot.config import School
-from bot.models import Case, CaseFile, MessageRef, Notice, OutboxMessage
+from bot.models import (
+    Case,
+    CaseFile,
+    MessageRef,
+    Notice,
+    OutboxMessage,
+    ReminderKind,
+    Task,
+)
 from bot.outbox import RetryLater
 from bot.service import CaseService
+from bot.store import Store
 from cards import teams
 from cards.teams import Card
 from cards.views import (
-    approval_card,
+    case_closed,
     decision_note,
     info_note,
     info_question,
+    letter_note,
+    notification_text,
     receipt_view,
+    reminder,
     reporter_update,
     safeguarding_alert,
+    task_assigned,
 )
 from handlers.teams_bot import card_message
+from handlers.teams_case import CaseCards
 from handlers.teams_people import PLATFORM, People, Reach
 
 log = logging.getLogger(__name__)
@@ -41,6 +55,7 @@ log = logging.getLogger(__name__)
 CHANNEL_ID = "msteams"
 APPROVAL = "approval"
 NOBODY_YET = 300.0  # seconds before trying again when no approver has opened the bot yet
+SENT = "teams_sent"  # outbox message id -> the targets it has already reached
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,41 @@ def retry_after(exc: BaseException) -> float | None:
 def status_of(exc: BaseException) -> str:
     response = getattr(exc, "response", None)
     return str(getattr(response, "status_code", "") or type(exc).__name__)
+
+
+@dataclass
+class Progress:
+    """Which targets of one outbox message were already served, kept in the store as each
+    send succeeds: when a later target fails, the retry skips those (no duplicate cards)."""
+
+    store: Store
+    message_id: str
+    done: dict[str, dict[str, str]] | None = field(default=None, init=False)
+
+    async def once(self, target: str, send: Callable[[], Awaitable[Sent | None]]) -> Sent | None:
+        if self.done is None:
+            kept = await self.store.get_value(SENT, self.message_id)
+            self.done = dict((kept or {}).get("targets") or {})
+        if target in self.done:
+            return Sent(**self.done[target])
+        sent = await send()
+        if sent is not None:
+            self.done[target] = asdict(sent)
+            await self.store.put_value(SENT, self.message_id, {"targets": self.done})
+        return sent
+
+    async def forget(self) -> None:
+        """Delivered: the outbox will not ask again."""
+        if self.done:
+            await self.store.delete_value(SENT, self.message_id)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One delivery attempt of an outbox message."""
+
+    detail: str
+    progress: Progress
 
 
 def message_ref(sent: Sent, kind: str) -> MessageRef:
@@ -92,7 +142,8 @@ class TeamsSender:
         self.app_id = app_id
         self.service = service
         self.people = people
-        self.notices: dict[Notice, Callable[[Case], Awaitable[list[MessageRef]]]] = {
+        self.cards = CaseCards(service, people)
+        self.notices: dict[Notice, Callable[[Case, Job], Awaitable[list[MessageRef]]]] = {
             Notice.RECEIPT: self.receipt,
             Notice.APPROVAL_CARD: self.approval,
             Notice.SAFEGUARDING_ALERT: self.alert,
@@ -101,20 +152,31 @@ class TeamsSender:
             Notice.DECISION_TO_REPORTER: self.to_reporter,
             Notice.INFO_QUESTION: self.info_question,
             Notice.INFO_ANSWER: self.info_answer,
+            Notice.LETTER_DRAFT: self.letter_draft,
+            Notice.TASK_ASSIGNED: self.task_assigned,
+            Notice.TASK_REMINDER: self.task_reminder,
+            Notice.CASE_CLOSED: self.case_closed,
         }
 
     async def deliver(self, record: CaseFile, message: OutboxMessage) -> list[MessageRef]:
         """Any connector failure becomes RetryLater: the outbox keeps the message and retries."""
+        notice = self.notices.get(message.notice)
+        if notice is None:
+            log.warning("no Teams delivery for %s notices: skipped", message.notice.value)
+            return []
+        job = Job(message.detail, Progress(self.service.store, message.id))
         try:
-            return await self.notices[message.notice](record.case)
+            refs = await notice(record.case, job)
         except HttpOperationError as exc:
             raise RetryLater(f"Bot Connector answered {status_of(exc)}", retry_after(exc)) from exc
         except (TimeoutError, ClientException, aiohttp.ClientError, OSError) as exc:
             raise RetryLater(f"Bot Connector unreachable ({type(exc).__name__})") from exc
+        await job.progress.forget()
+        return refs
 
     # what each notice does
 
-    async def receipt(self, case: Case) -> list[MessageRef]:
+    async def receipt(self, case: Case, job: Job) -> list[MessageRef]:
         view = receipt_view(case, self.service.policy, self.school(case))
         invite = (
             f"Send me screenshots of the post in this chat within the hour and I add them to "
@@ -124,7 +186,7 @@ class TeamsSender:
         await self.to_person_or_retry(case.reporter.email, card, view.headline)
         return []
 
-    async def approval(self, case: Case) -> list[MessageRef]:
+    async def approval(self, case: Case, job: Job) -> list[MessageRef]:
         """The leadership channel if the school has one, else each approver's personal chat."""
         school = self.school(case)
         if school.teams_leadership_channel:
@@ -134,29 +196,36 @@ class TeamsSender:
         card = await self.card_for(case, for_approver=True)
         refs = []
         for email in school.approvers:
-            sent = await self.to_person(email, card, self.notification(case))
+            sent = await job.progress.once(
+                f"to:{email}",
+                lambda e=email: self.to_person(e, card, self.notification(case)),
+            )
             if sent is not None:
                 refs.append(message_ref(sent, "personal"))
         if not refs:
             raise RetryLater("no approver of the school has opened the bot yet", NOBODY_YET)
         return refs
 
-    async def alert(self, case: Case) -> list[MessageRef]:
+    async def alert(self, case: Case, job: Job) -> list[MessageRef]:
         school = self.school(case)
         view = safeguarding_alert(case, school)
         card = teams.note_card(view)
         reached = [
-            await self.to_person(e, card, view.notification) for e in school.safeguarding_leads
+            await job.progress.once(
+                f"to:{e}",
+                lambda e=e: self.to_person(e, card, view.notification),
+            )
+            for e in school.safeguarding_leads
         ]
         if not any(reached):
             # No lead has opened the bot: the alert goes under the approval card instead.
             log.warning(
                 "no safeguarding lead of %s reachable on Teams for %s", school.id, case.reference
             )
-            await self.in_threads(case, card, view.notification)
+            await self.in_threads(case, card, view.notification, job)
         return []
 
-    async def card_update(self, case: Case) -> list[MessageRef]:
+    async def card_update(self, case: Case, job: Job) -> list[MessageRef]:
         for ref in case.message(PLATFORM, APPROVAL):
             card = await self.card_for(case, for_approver=dict(ref.extra).get("kind") == "personal")
             activity = card_message(card, self.notification(case))
@@ -169,26 +238,71 @@ class TeamsSender:
             )
         return []
 
-    async def decision_note(self, case: Case) -> list[MessageRef]:
+    async def decision_note(self, case: Case, job: Job) -> list[MessageRef]:
         view = decision_note(case, self.service.policy, self.service.trust.tz)
-        await self.in_threads(case, teams.note_card(view), view.notification)
+        await self.in_threads(case, teams.note_card(view), view.notification, job)
         return []
 
-    async def to_reporter(self, case: Case) -> list[MessageRef]:
+    async def to_reporter(self, case: Case, job: Job) -> list[MessageRef]:
         view = reporter_update(case, self.service.policy, self.service.trust.tz)
         await self.to_person_or_retry(case.reporter.email, teams.note_card(view), view.notification)
         return []
 
-    async def info_question(self, case: Case) -> list[MessageRef]:
+    async def info_question(self, case: Case, job: Job) -> list[MessageRef]:
         view = info_question(case)
-        await self.to_person_or_retry(case.reporter.email, teams.note_card(view), view.notification)
+        card = teams.note_card(view)
+        await job.progress.once(
+            "reporter",
+            lambda: self.to_person_or_retry(case.reporter.email, card, view.notification),
+        )
         note = info_note(case)
-        await self.in_threads(case, teams.note_card(note), note.notification)
+        await self.in_threads(case, teams.note_card(note), note.notification, job)
         return []
 
-    async def info_answer(self, case: Case) -> list[MessageRef]:
+    async def info_answer(self, case: Case, job: Job) -> list[MessageRef]:
         note = info_note(case)
-        await self.in_threads(case, teams.note_card(note), note.notification)
+        await self.in_threads(case, teams.note_card(note), note.notification, job)
+        return []
+
+    async def letter_draft(self, case: Case, job: Job) -> list[MessageRef]:
+        """Under the approval card: a button that gives whoever clicks a fresh private link
+        (a link posted here would outlive its five minutes and reach everyone)."""
+        view = letter_note(case)
+        await self.in_threads(case, teams.note_card(view), view.notification, job)
+        return []
+
+    async def task_assigned(self, case: Case, job: Job) -> list[MessageRef]:
+        task = case.task(job.detail)
+        if task is None or not task.is_open:
+            return []
+        view = task_assigned(case, task, self.service.policy, self.service.trust.tz)
+        sent = await self.to_person(task.owner.email, teams.note_card(view), view.notification)
+        if sent is None:
+            # The clicker was told to let them know: retrying until they install helps nobody.
+            log.info("new owner of a task on %s has not opened the bot", case.reference)
+        return []
+
+    async def task_reminder(self, case: Case, job: Job) -> list[MessageRef]:
+        task_id, _, kind = job.detail.partition(":")
+        task = case.task(task_id)
+        if task is None or not self.reminder_wanted(task, ReminderKind(kind)):
+            return []  # done, cancelled or answered since it was queued
+        view = reminder(case, task, ReminderKind(kind), self.service.policy, self.service.trust.tz)
+        card = teams.note_card(view)
+        if await self.to_person(task.owner.email, card, view.notification) is None:
+            # An owner who never opened the bot: the reminder goes under the case's card.
+            await self.in_threads(case, card, view.notification, job)
+        return []
+
+    @staticmethod
+    def reminder_wanted(task: Task, kind: ReminderKind) -> bool:
+        return task.is_open if kind is ReminderKind.OVERDUE else not task.is_open
+
+    async def case_closed(self, case: Case, job: Job) -> list[MessageRef]:
+        if case.closure is None:
+            return []  # reopened before this went out
+        view = case_closed(case, self.service.trust.tz)
+        await self.to_person_or_retry(case.reporter.email, teams.note_card(view), view.notification)
         return []
 
     # rendering
@@ -197,15 +311,10 @@ class TeamsSender:
         return self.service.school_of(case)
 
     def notification(self, case: Case) -> str:
-        return approval_card(
-            case, self.service.policy, self.school(case), self.service.trust.tz
-        ).notification
+        return notification_text(case)
 
     async def card_for(self, case: Case, for_approver: bool) -> Card:
-        school = self.school(case)
-        view = approval_card(case, self.service.policy, school, self.service.trust.tz)
-        ids = await self.people.teams_ids(school.approvers)
-        return teams.approval_card(view, for_approver=for_approver, approver_ids=ids)
+        return await self.cards.shared(case, for_approver)
 
     # the Bot Connector
 
@@ -311,7 +420,12 @@ class TeamsSender:
         conversation_id, activity_id = await self.create(service_url, parameters)
         return Sent(conversation_id, activity_id, service_url, bot.id if bot else "")
 
-    async def in_threads(self, case: Case, card: Card, summary: str) -> None:
+    async def in_threads(self, case: Case, card: Card, summary: str, job: Job) -> None:
         """A note under every approval card of the case (the channel thread, or each chat)."""
         for ref in case.message(PLATFORM, APPROVAL):
-            await self.send(reference_of(ref), card_message(card, summary), reply_to=ref.message_id)
+            await job.progress.once(
+                f"thread:{ref.conversation}",
+                lambda r=ref: self.send(
+                    reference_of(r), card_message(card, summary), reply_to=r.message_id
+                ),
+            )

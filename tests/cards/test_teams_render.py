@@ -8,20 +8,25 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.forms import FieldId, report_form
+from bot.models import ReminderKind
 from bot.policy import evaluate
 from cards import teams
-from cards.ids import ActionId, CasePayload, InputId
+from cards.ids import ActionId, CasePayload, InputId, ViewId
 from cards.views import (
     FormView,
     approval_card,
     case_list,
     decision_note,
+    file_link,
     info_note,
     info_question,
+    letter_note,
     receipt_view,
+    reminder,
     reporter_update,
     safeguarding_alert,
     summary_view,
+    task_assigned,
 )
 from tests.cards.adaptive import TEAMS_MESSAGE_LIMIT, assert_valid_card
 from tests.conftest import HEAD, REPORTER
@@ -148,17 +153,91 @@ async def test_approval_card_for_everyone_and_for_approvers(service, policy, tru
     assert by_id(approver, InputId.REASON)["isRequired"] is True
 
 
-async def test_approval_card_after_a_decision_has_no_controls(service, policy, trust, make_answers):
+async def test_after_a_decision_the_card_has_tasks_and_closing_but_no_decision_controls(
+    service, policy, trust, make_answers
+):
     case = await decided_case(service, make_answers, categories=["violence"])
     out = await service.approve(case.reference, HEAD, 1, ["police", "retain_evidence"])
     view = approval_card(out.case, policy, trust.school("oak-primary"), trust.tz)
-    card = teams.approval_card(view, for_approver=True, approver_ids=APPROVER_IDS, note="Done")
+    card = teams.approval_card(
+        view, for_approver=True, approver_ids=APPROVER_IDS, note="Done", task_ids=["t1", "t2"]
+    )
     assert_valid_card(card)
-    assert "actions" not in card and "refresh" not in card
+    verbs = [a.get("verb") for a in walk(card) if a.get("type") == "Action.Execute"]
+    assert ActionId.APPROVE not in verbs and ActionId.DECLINE not in verbs
+    assert verbs.count(ActionId.TASK_DONE) == 2 and verbs.count(ActionId.TASK_REASSIGN) == 2
+    assert card["actions"][0]["verb"] == ActionId.CLOSE_CASE
+    assert card["refresh"]["userIds"] == APPROVER_IDS  # leads get their controls back
     assert card["body"][0]["color"] == "Attention"
     assert "Approved by Hana Head" in json.dumps(card)
+    everyone = teams.approval_card(view, approver_ids=APPROVER_IDS)
+    assert_valid_card(everyone)
+    assert "actions" not in everyone
+    assert not [a for a in walk(everyone) if a.get("verb") in (ActionId.TASK_DONE,)]
     assert_valid_card(teams.note_card(decision_note(out.case, policy, trust.tz)))
     assert_valid_card(teams.note_card(reporter_update(out.case, policy, trust.tz)))
+
+
+async def test_follow_through_forms_and_notes_validate(service, policy, trust, make_answers):
+    case = await decided_case(service, make_answers, categories=["violence"])
+    out = await service.approve(case.reference, HEAD, 1, ["police", "warning_letter"])
+    task = out.case.tasks[0]
+    errors = {"result": "Say what was done.", "reference": "Too long"}
+    done = teams.task_done_form("5.1.3 Police", "police", "T", "C", teams.ON_CASE, {}, errors)
+    assert_valid_card(done)
+    assert by_id(done, InputId.TASK_RESULT)["isRequired"] is True
+    assert by_id(done, InputId.TASK_REFERENCE)["label"] == "Police incident number"
+    assert done["actions"][0]["verb"] == ViewId.TASK_DONE
+    assert done["actions"][1]["verb"] == teams.REFRESH  # cancel: back to the case
+    letter = teams.task_done_form("5.1.1", "warning_letter", "T", "C", teams.ON_NOTE)
+    assert by_id(letter, InputId.TASK_REFERENCE)["type"] == "Input.Date"
+    assert len(letter["actions"]) == 1  # on a note there is no case to go back to
+    reassign = teams.reassign_form("5.1.3", "Hana Head", "T", "C", teams.ON_CASE, "x", "No")
+    assert_valid_card(reassign)
+    assert by_id(reassign, InputId.TASK_OWNER)["style"] == "Email"
+    close = teams.close_form("OAK-2026-0001", "C", 2, {}, {"outcome": "2 task(s) are still open"})
+    assert_valid_card(close)
+    outcome = by_id(close, InputId.CLOSE_OUTCOME)
+    assert outcome["style"] == "expanded" and len(outcome["choices"]) == 4
+    assert by_id(close, InputId.CLOSE_NOTE)["isRequired"] is True
+    assert "2 task(s) are still open" in json.dumps(close)
+    assert_valid_card(teams.reopen_form("OAK-2026-0001", "C", "Say why"))
+    for kind in ReminderKind:
+        note = teams.note_card(reminder(out.case, task, kind, policy, trust.tz))
+        assert_valid_card(note)
+        assert all(a["data"][teams.BACK] == teams.ON_NOTE for a in note["actions"])
+        assert all(a["data"][teams.TASK] == f"{case.reference}:t1" for a in note["actions"])
+    letter_card = teams.note_card(letter_note(out.case))
+    assert_valid_card(letter_card)
+    assert letter_card["actions"][0]["verb"] == ActionId.OPEN_FILE
+    link = teams.link_card(file_link("the letter", "http://x/files/a?e=1"), "http://x/files/a?e=1")
+    assert_valid_card(link)
+    assert_valid_card(teams.note_card(task_assigned(out.case, task, policy, trust.tz)))
+
+
+async def test_nine_tasks_and_ten_files_fit_a_teams_message(service, policy, trust, make_answers):
+    long_post = "This is a long and nasty post about the school. " * 62
+    answers = make_answers(post_text=long_post[:3000], categories=["violence", "defamatory"])
+    case, _ = await service.submit(REPORTER, answers, "long")
+    for n in range(10):
+        await service.attach_evidence(
+            case.reference, REPORTER, f"screenshot-{n}.png", "image/png", bytes([n]) * 9, "t"
+        )
+    everything = [a.id for a in policy.actions]
+    out = await service.approve(case.reference, HEAD, 1, everything, "Speak to the governors")
+    assert len(out.case.tasks) == 9
+    view = approval_card(out.case, policy, trust.school("oak-primary"), trust.tz)
+    assert len(view.files) == 11  # ten screenshots and the letter
+    ids = [t.id for t in out.case.tasks]
+    for card in (
+        teams.approval_card(view, approver_ids=APPROVER_IDS * 30),
+        teams.approval_card(
+            view, for_approver=True, approver_ids=APPROVER_IDS * 30, task_ids=ids, note="x" * 200
+        ),
+    ):
+        assert_valid_card(card)
+        size = len(json.dumps(teams.attachment(card)).encode())
+        assert size < TEAMS_MESSAGE_LIMIT, f"{size} bytes"
 
 
 def test_refresh_lists_at_most_60_approvers():

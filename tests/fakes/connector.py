@@ -93,6 +93,7 @@ class _FailurePlan:
     status: Failure
     retry_after: int
     kinds: frozenset[str]
+    conversation_id: str | None = None
 
 
 @dataclass
@@ -211,18 +212,20 @@ class FakeConnector:
         *,
         retry_after: int = 1,
         kinds: set[str] | frozenset[str] | None = None,
+        conversation_id: str | None = None,
     ) -> None:
         """Make the next `count` connector calls fail: 500, 429 (with Retry-After) or "drop".
 
         "drop" closes the connection without an answer. `kinds` limits the failure to some call
-        kinds (default: every Bot Connector route, not /files). Plans queue up in order.
+        kinds (default: every Bot Connector route, not /files), `conversation_id` to the calls
+        into one conversation. Plans queue up in order.
         """
         if count < 1:
             raise ValueError("count must be at least 1")
         if status != "drop" and not (isinstance(status, int) and 400 <= status <= 599):
             raise ValueError("status must be an HTTP error status (4xx/5xx) or 'drop'")
         chosen = frozenset(kinds) if kinds is not None else CONNECTOR_KINDS
-        self._failures.append(_FailurePlan(count, status, retry_after, chosen))
+        self._failures.append(_FailurePlan(count, status, retry_after, chosen, conversation_id))
 
     def reset(self) -> None:
         """Forget recorded calls, stored messages and pending failures (keep roster and files)."""
@@ -306,9 +309,9 @@ class FakeConnector:
     def _next_id(self) -> str:
         return str(next(self._ids))
 
-    def _take_failure(self, kind: str) -> _FailurePlan | None:
+    def _take_failure(self, kind: str, conversation_id: str | None) -> _FailurePlan | None:
         for plan in self._failures:
-            if kind in plan.kinds:
+            if kind in plan.kinds and plan.conversation_id in (None, conversation_id):
                 plan.remaining -= 1
                 if plan.remaining == 0:
                     self._failures.remove(plan)
@@ -352,7 +355,7 @@ class FakeConnector:
             body: Any = json.loads(raw) if raw else None
         except ValueError:
             body = raw.decode("utf-8", "replace")
-        plan = self._take_failure(kind)
+        plan = self._take_failure(kind, request.match_info.get("conversation_id"))
         if plan is not None:
             if plan.status == "drop":
                 self._record(request, kind, body, DROPPED, None)
