@@ -24,6 +24,9 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     PlainTextObject,
     RadioButtonsElement,
+    RichTextBlock,
+    RichTextElementParts,
+    RichTextSectionElement,
     SectionBlock,
     StaticSelectElement,
     UserSelectElement,
@@ -395,7 +398,7 @@ def decision_buttons(payload: CasePayload) -> ActionsBlock:
     )
 
 
-def button(b: Button) -> ButtonElement:
+def button_element(b: Button) -> ButtonElement:
     return ButtonElement(
         text=plain(b.label, MAX_BUTTON_TEXT),
         action_id=b.action.value,
@@ -415,7 +418,9 @@ def task_blocks(row: TaskRow) -> list[Block]:
     blocks: list[Block] = [section("\n".join(lines))]
     if row.buttons:
         blocks.append(
-            ActionsBlock(block_id=f"task_{row.id}", elements=[button(b) for b in row.buttons])
+            ActionsBlock(
+                block_id=f"task_{row.id}", elements=[button_element(b) for b in row.buttons]
+            )
         )
     return blocks
 
@@ -433,7 +438,7 @@ def file_blocks(rows: Sequence[FileRow], evidence: Sequence[str], room: int) -> 
                 SectionBlock(
                     block_id=f"file_{n}",
                     text=mrkdwn(escape(r.label)),
-                    accessory=button(r.button),
+                    accessory=button_element(r.button),
                 )
                 for n, r in enumerate(rows)
             ),
@@ -483,7 +488,9 @@ def approval_card(view: ApprovalCardView) -> SlackMessage:
         bottom.append(section(bullets(view.closure)))
     if view.case_buttons:
         bottom.append(
-            ActionsBlock(block_id="case_actions", elements=[button(b) for b in view.case_buttons])
+            ActionsBlock(
+                block_id="case_actions", elements=[button_element(b) for b in view.case_buttons]
+            )
         )
     room = MAX_MESSAGE_BLOCKS - len(top) - len(bottom) - MIN_MIDDLE
     files = file_blocks(view.files, view.evidence, room)
@@ -513,16 +520,27 @@ def note_message(view: NoteView, button: ActionId | None = None) -> SlackMessage
         )
     if view.buttons:
         blocks.append(
-            ActionsBlock(block_id="note_buttons", elements=[button(b) for b in view.buttons])
+            ActionsBlock(
+                block_id="note_buttons", elements=[button_element(b) for b in view.buttons]
+            )
         )
     return SlackMessage(view.notification, blocks)
 
 
 def file_link_message(view: NoteView, url: str) -> SlackMessage:
-    """The private answer to an Open button: the signed link, and how long it works."""
-    rest = [line for line in view.lines if line != url]
-    text = f"*<{url}|{escape(view.headline)}>*\n{bullets(rest)}"
-    return SlackMessage(view.notification, [section(text)])
+    """The private answer to an Open button: the signed link, and how long it works.
+
+    A rich-text link element, not mrkdwn `<url|text>`: the signed query string has `&`, which
+    mrkdwn would want escaped and which Slack's iOS app has been known to break.
+    """
+    rest = " ".join(line for line in view.lines if line != url)
+    parts: list[Any] = [
+        RichTextElementParts.Link(url=url, text=view.headline, style={"bold": True})
+    ]
+    if rest:
+        parts.append(RichTextElementParts.Text(text=f"\n{rest}"))
+    link = RichTextBlock(elements=[RichTextSectionElement(elements=parts)])
+    return SlackMessage(view.notification, [link])
 
 
 def text_modal(

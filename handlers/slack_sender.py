@@ -60,6 +60,8 @@ def as_retry(exc: Exception) -> RetryLater:
         code = exc.response.get("error", "error")
         hint = retry_after(exc.response.headers) if status == 429 else None
         return RetryLater(f"slack {status} {code}", hint)
+    if isinstance(exc, aiohttp.ClientResponseError):  # a file download Slack could not serve
+        return RetryLater(f"download {exc.status}")
     return RetryLater(type(exc).__name__)
 
 

@@ -12,8 +12,21 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.config import Trust
+from bot.follow_through import make_tasks
 from bot.forms import FieldId, report_form
-from bot.models import Case, Decision, DecisionKind, Evidence, InfoRequest, Status, Urgency
+from bot.models import (
+    Case,
+    CaseOutcome,
+    CaseSummary,
+    Closure,
+    Decision,
+    DecisionKind,
+    Evidence,
+    InfoRequest,
+    ReminderKind,
+    Status,
+    Urgency,
+)
 from bot.policy import Policy, evaluate
 from cards import slack as render
 from cards import views
@@ -86,6 +99,20 @@ def walk(value: Any, key: str) -> list[Any]:
     return found
 
 
+def option_lists(value: Any) -> list[tuple[str, list[Any]]]:
+    """Every element with options in a JSON tree: its type and its options."""
+    found: list[tuple[str, list[Any]]] = []
+    if isinstance(value, dict):
+        if isinstance(value.get("options"), list):
+            found.append((str(value.get("type", "")), value["options"]))
+        for v in value.values():
+            found.extend(option_lists(v))
+    elif isinstance(value, list):
+        for v in value:
+            found.extend(option_lists(v))
+    return found
+
+
 def assert_within_limits(blocks: list[dict[str, Any]], max_blocks: int) -> None:
     assert len(blocks) <= max_blocks
     for b in blocks:
@@ -95,8 +122,8 @@ def assert_within_limits(blocks: list[dict[str, Any]], max_blocks: int) -> None:
             assert all(len(f["text"]) <= 2000 for f in b.get("fields", []))
         if b["type"] == "header":
             assert len(b["text"]["text"]) <= 150
-    for options in walk(blocks, "options"):
-        assert len(options) <= 10
+    for kind, options in option_lists(blocks):
+        assert len(options) <= (100 if kind.endswith("select") else 10)  # Block Kit's limits
         for o in options:
             assert len(o["text"]["text"]) <= 75
             assert len(o.get("description", {}).get("text", "")) <= 75
@@ -237,3 +264,111 @@ def test_summary_receipt_and_home_are_valid_views(case, policy, trust):
         views.receipt_view(replace(case, urgency=Urgency.URGENT), policy, school)
     ).to_dict()
     assert "call 999" in json.dumps(receipt)
+
+
+def followed_through(case: Case, policy: Policy, trust: Trust) -> Case:
+    """Every action approved (nine tasks), ten screenshots and the letter: the fullest card."""
+    actions = tuple(a.id for a in policy.actions)
+    decision = Decision(DecisionKind.APPROVED, HEAD, NOW, actions, "Ask the diocese")
+    return replace(
+        case,
+        status=Status.IN_PROGRESS,
+        version=2,
+        decision=decision,
+        tasks=make_tasks(decision, policy, trust.hours),
+    )
+
+
+def test_a_card_with_nine_tasks_and_eleven_files_stays_within_limits(case, policy, trust):
+    full = followed_through(case, policy, trust)
+    assert len(full.tasks) == 9 and len(full.evidence) == 10
+    later = datetime(2026, 12, 10, 9, tzinfo=UTC)
+    view = views.approval_card(full, policy, trust.school("oak-primary"), trust.tz, later)
+    blocks = render.approval_card(view).block_dicts()
+    parsed(blocks)
+    assert_within_limits(blocks, 50)
+    text = json.dumps(blocks)
+    assert "5.1.3 Contact the police" in text and "overdue" in text
+    assert "3.2.1" in text and "facebook" in text.lower()  # the guide and the platform's route
+    done = [e["value"] for b in blocks for e in b.get("elements", []) if e.get("action_id")]
+    assert done.count("OAK-2026-0007:t9") == 2  # Mark done and Reassign on the last task
+    opens = [b["accessory"]["value"] for b in blocks if "accessory" in b]
+    assert len(opens) == 11 and opens[-1] == "OAK-2026-0007:letter:warning-letter"
+    assert {b["accessory"]["action_id"] for b in blocks if "accessory" in b} == {ActionId.OPEN_FILE}
+    assert [b["block_id"] for b in blocks if b.get("block_id", "").startswith("task_")] == [
+        f"task_t{n}" for n in range(1, 10)
+    ]
+
+
+def test_files_fall_back_to_one_select_when_the_card_is_full(case, policy, trust):
+    full = followed_through(case, policy, trust)
+    view = views.approval_card(full, policy, trust.school("oak-primary"), trust.tz, NOW)
+    many = replace(view, files=view.files * 4)  # more files than a message has room for
+    blocks = render.approval_card(many).block_dicts()
+    parsed(blocks)
+    assert_within_limits(blocks, 50)
+    [picker] = [e for b in blocks for e in b.get("elements", []) if e["type"] == "static_select"]
+    assert picker["action_id"] == ActionId.OPEN_FILE and len(picker["options"]) == 44
+
+
+def test_a_closed_card_shows_the_outcome_and_reopen_only(case, policy, trust):
+    full = followed_through(case, policy, trust)
+    closed = replace(
+        full,
+        status=Status.CLOSED,
+        tasks=tuple(replace(t, status=t.status.CANCELLED, remind_at=None) for t in full.tasks),
+        closure=Closure(CaseOutcome.POLICE, "Handed to the police", HEAD, NOW),
+    )
+    blocks = render.approval_card(card_view(closed, policy, trust)).block_dicts()
+    parsed(blocks)
+    text = json.dumps(blocks)
+    assert "Closed by Hana Head on 26 Nov 2026, 09:30: Referred to the police." in text
+    ids = {e.get("action_id") for b in blocks for e in b.get("elements", [])} - {None}
+    assert ids == {ActionId.REOPEN_CASE}
+
+
+def test_reminders_notes_modals_links_and_the_register_are_valid(case, policy, trust):
+    full = followed_through(case, policy, trust)
+    task = full.tasks[0]
+    for view, expected in (
+        (
+            views.reminder(full, task, ReminderKind.OVERDUE, policy, trust.tz),
+            ["task_done", "task_snooze"],
+        ),
+        (
+            views.reminder(full, task, ReminderKind.POST_CHECK, policy, trust.tz),
+            ["post_removed", "post_still_up"],
+        ),
+        (views.task_assigned(full, task, policy, trust.tz), ["task_done"]),
+        (views.letter_note(full), ["case_open_file"]),
+    ):
+        message = render.note_message(view)
+        blocks = message.block_dicts()
+        parsed(blocks)
+        assert [e["action_id"] for e in blocks[-1]["elements"]] == expected
+        assert "disgrace" not in message.text and "OAK-2026-0007" in message.text
+    url = "http://127.0.0.1:3978/files/OAK-2026-0007/letter/warning-letter?expires=1&signature=a"
+    link = render.file_link_message(views.file_link("the letter", url), url).block_dicts()
+    parsed(link)
+    assert link[0]["elements"][0]["elements"][0] == {
+        "type": "link",
+        "url": url,
+        "text": "Open the letter",
+        "style": {"bold": True},
+    }
+    for modal in (
+        render.task_done_modal("OAK-2026-0007: 5.1.3", "Police incident number", "m"),
+        render.task_done_modal("OAK-2026-0007: 5.1.7", "", "m"),
+        render.reassign_modal("OAK-2026-0007: 5.1", "m"),
+        render.close_modal("Close OAK-2026-0007?", "m"),
+    ):
+        d = modal.to_dict()
+        View(**d).validate_json()
+    close = render.close_modal("Close?", "m").to_dict()
+    outcome = next(b for b in close["blocks"] if b.get("block_id") == InputId.CLOSE_OUTCOME)
+    assert [o["value"] for o in outcome["element"]["options"]] == [o.value for o in CaseOutcome]
+    summary = replace(CaseSummary.of(full), task_dues=(NOW, NOW))
+    register = views.case_list([summary], {"oak-primary": "Oak"}, NOW.replace(day=28))
+    home = render.home_view(register, "i").to_dict()
+    View(**home).validate_json()
+    assert "2 overdue tasks" in json.dumps(home)

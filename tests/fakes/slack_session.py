@@ -113,6 +113,8 @@ def element_state(element: Mapping[str, Any], answer: Any, files: Mapping[str, A
         }
     if kind == "datepicker":
         return {"type": kind, "selected_date": answer if given else element.get("initial_date")}
+    if kind == "users_select":
+        return {"type": kind, "selected_user": answer if given else element.get("initial_user")}
     if kind == "file_input":
         return {"type": kind, "files": [files[f] for f in answer or []]}
     raise AssertionError(f"unexpected element {kind}")
@@ -312,12 +314,21 @@ def checkbox_state(
     return {"values": values}
 
 
-def button_value(message: Mapping[str, Any], action_id: str) -> str:
+def button_values(message: Mapping[str, Any], action_id: str) -> list[str]:
+    """The values of every button with this action id, in actions blocks and as accessories."""
+    found = []
     for block in message.get("blocks", []):
-        for element in block.get("elements", []):
-            if element.get("action_id") == action_id:
-                return element["value"]
-    raise AssertionError(f"no {action_id} button on the message")
+        for element in [*block.get("elements", []), block.get("accessory") or {}]:
+            if element.get("action_id") == action_id and "value" in element:
+                found.append(element["value"])
+    return found
+
+
+def button_value(message: Mapping[str, Any], action_id: str) -> str:
+    values = button_values(message, action_id)
+    if not values:
+        raise AssertionError(f"no {action_id} button on the message")
+    return values[0]
 
 
 def fresh_ts() -> str:
