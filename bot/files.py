@@ -41,6 +41,16 @@ def write_durably(path: Path, data: bytes) -> None:
         raise StorageUnavailable(f"Could not save: {why}.") from exc
 
 
+def remove_durably(path: Path) -> None:
+    """Unlink a file and fsync its folder, so the removal survives a crash."""
+    path.unlink(missing_ok=True)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 class EvidenceFiles:
     """Retained files under one folder, named by their SHA-256 (so a file is kept once)."""
 
@@ -51,6 +61,9 @@ class EvidenceFiles:
         if not SHA256.fullmatch(sha256):
             raise ValueError("not a SHA-256")
         return self.root / sha256[:2] / sha256
+
+    async def delete(self, sha256: str) -> None:
+        await asyncio.to_thread(remove_durably, self.path(sha256))
 
     async def put(self, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()

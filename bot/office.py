@@ -203,3 +203,42 @@ def is_purgeable(record: CaseFile, today: date, retention_years: int, tz: Any) -
     except ValueError:  # 29 February
         limit = closed.replace(year=closed.year + retention_years, day=28)
     return today >= limit
+
+
+@dataclass(frozen=True)
+class PurgePlan:
+    """Closed cases past retention, and the evidence files only they refer to."""
+
+    cases: tuple[CaseFile, ...]
+    evidence: tuple[str, ...]
+    kept: int
+
+
+def plan_purge(
+    records: Iterable[CaseFile], today: date, retention_years: int, tz: Any
+) -> PurgePlan:
+    doomed, kept_shas, doomed_shas, kept = [], set(), set(), 0
+    for record in records:
+        shas = {e.sha256 for e in record.case.evidence}
+        if is_purgeable(record, today, retention_years, tz):
+            doomed.append(record)
+            doomed_shas |= shas
+        else:
+            kept += 1
+            kept_shas |= shas
+    return PurgePlan(tuple(doomed), tuple(sorted(doomed_shas - kept_shas)), kept)
+
+
+def purge_record(record: CaseFile, today: date, tz: Any) -> dict[str, Any]:
+    """What stays after a purge: that it happened, and nothing about anyone."""
+    case = record.case
+    assert case.closure is not None
+    return {
+        "reference": case.reference,
+        "school": case.school_id,
+        "reported_on": case.created_at.astimezone(tz).date().isoformat(),
+        "closed_on": case.closure.at.astimezone(tz).date().isoformat(),
+        "purged_on": today.isoformat(),
+        "evidence_files": len(case.evidence),
+        "timeline_events": len(record.timeline),
+    }

@@ -305,6 +305,12 @@ class PostgresStore:
     async def delete_value(self, table: str, key: str) -> None:
         await self.pool.execute("DELETE FROM key_values WHERE tbl = $1 AND key = $2", table, key)
 
+    async def delete(self, reference: str) -> None:
+        await self.pool.execute("DELETE FROM cases WHERE reference = $1", reference)
+
+    async def delete_evidence(self, sha256: str) -> None:
+        await self.evidence.delete(sha256)
+
     # bulk copy in (python app.py migrate)
 
     async def import_cases(self, files: Sequence[dict[str, Any]]) -> ImportResult:

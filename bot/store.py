@@ -53,6 +53,14 @@ class Store(Protocol):
         """Give the lease back early, if owner still holds it."""
         ...
 
+    async def delete(self, reference: str) -> None:
+        """Remove a case file for good (purge after the retention period); durable."""
+        ...
+
+    async def delete_evidence(self, sha256: str) -> None:
+        """Remove a retained file that no case refers to any more."""
+        ...
+
     async def put_evidence(self, data: bytes) -> str:
         """Keep a file by its SHA-256 (returned); idempotent."""
         ...

@@ -15,7 +15,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
 from bot.errors import Conflict
-from bot.files import EvidenceFiles, write_durably
+from bot.files import EvidenceFiles, remove_durably, write_durably
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
 
 REFERENCE = re.compile(r"^([A-Z][A-Z0-9]{1,7})-(\d{4})-(\d{4,})$")
@@ -232,7 +232,26 @@ class TinyDBStore:
             if self._leases.get(reference, ("",))[0] == owner:
                 del self._leases[reference]
 
+    async def delete(self, reference: str) -> None:
+        await asyncio.to_thread(self._delete, reference)
+
+    def _delete(self, reference: str) -> None:
+        path = self._path(reference)
+        with self._lock:
+            case_lock = self._case_locks.setdefault(reference, threading.Lock())
+        with case_lock:
+            remove_durably(path)
+            with self._lock:
+                self._summaries.pop(reference, None)
+                self._revisions.pop(reference, None)
+                self._pending.discard(reference)
+                for key in [k for k, r in self._submissions.items() if r == reference]:
+                    del self._submissions[key]
+
     # evidence
+
+    async def delete_evidence(self, sha256: str) -> None:
+        await self._evidence.delete(sha256)
 
     def evidence_path(self, sha256: str) -> Path:
         return self._evidence.path(sha256)

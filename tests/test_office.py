@@ -140,3 +140,63 @@ def test_case_bundle_manifest_matches_and_audit_finds_tampering(tmp_path):
     r = run("audit", "verify", DATA_DIR=str(data), TRUST_CONFIG=str(EXAMPLE_TRUST))
     assert r.returncode == 1
     assert f"{ref}: event 3: its content does not match its hash (edited)" in r.stdout
+
+
+def test_purge_removes_old_closed_cases_and_their_files_only(tmp_path):
+    data = tmp_path / "data"
+
+    async def build() -> dict[str, str]:
+        store = TinyDBStore(data)
+        await store.open()
+        clock = Clock()
+        policy = load_policy()
+        service = CaseService(store, load_trust(EXAMPLE_TRUST), policy, clock)
+        refs = {}
+        plan = [
+            ("old_closed", datetime(2019, 3, 4, 10, tzinfo=UTC), True, b"old only"),
+            ("old_open", datetime(2019, 3, 5, 10, tzinfo=UTC), False, b"shared"),
+            ("recent_closed", datetime(2025, 3, 6, 10, tzinfo=UTC), True, b"recent"),
+            ("old_closed_shared", datetime(2019, 3, 7, 10, tzinfo=UTC), True, b"shared"),
+        ]
+        for name, when, close, content in plan:
+            clock.now = when
+            answers = to_answers(
+                report_form(policy),
+                answers_values(seen_on=when.date().isoformat()),
+                when.date(),
+                "oak-primary",
+            )
+            case, _ = await service.submit(REPORTER, answers, name)
+            await service.attach_evidence(
+                case.reference, REPORTER, "s.png", "image/png", content, "t"
+            )
+            await service.approve(case.reference, HEAD, case.version, ["retain_evidence"])
+            await service.complete_task(case.reference, HEAD, "t1", "Kept")
+            if close:
+                await service.close(case.reference, HEAD, "resolved_otherwise", "Sorted")
+            refs[name] = case.reference
+        await store.close()
+        return refs
+
+    refs = asyncio.run(build())
+    env = {"DATA_DIR": str(data), "TRUST_CONFIG": str(EXAMPLE_TRUST)}
+    sha = {c: hashlib.sha256(c).hexdigest() for c in (b"old only", b"shared", b"recent")}
+
+    dry = run("purge", "--dry-run", **env)
+    assert dry.returncode == 0, dry.stderr
+    assert "Would remove 2 closed case(s) older than 6 years and 1 evidence file(s)" in dry.stdout
+    assert len(list((data / "cases").glob("*.json"))) == 4
+
+    r = run("purge", **env)
+    assert r.returncode == 0, r.stderr
+    left = {p.stem for p in (data / "cases").glob("*.json")}
+    assert left == {refs["old_open"], refs["recent_closed"]}
+    evidence = {p.name for p in (data / "evidence").rglob("*") if p.is_file()}
+    assert evidence == {sha[b"shared"], sha[b"recent"]}
+    for gone in (refs["old_closed"], refs["old_closed_shared"]):
+        assert not any(gone in p.read_text() for p in (data / "cases").glob("*.json"))
+    directory = (data / "directory.json").read_text()
+    assert refs["old_closed"] in directory and "teacher@" not in directory
+    assert run("audit", "verify", **env).returncode == 0
+    again = run("purge", **env)
+    assert "Removing 0 closed case(s)" in again.stdout

@@ -196,3 +196,18 @@ async def test_the_outbox_keeps_its_order_past_ten_messages(any_store: Store, te
     await any_store.create(replace(copy(template, 1), outbox=outbox))
     loaded = await any_store.load("OAK-2026-0001")
     assert [m.id for m in loaded.outbox] == [f"m{n}" for n in range(12)]
+
+
+async def test_delete_removes_a_case_and_its_own_evidence(any_store: Store, template: CaseFile):
+    kept, gone = copy(template, 1), copy(template, 2)
+    await any_store.create(kept)
+    await any_store.create(gone)
+    sha = await any_store.put_evidence(b"purged screenshot")
+    await any_store.delete(gone.case.reference)
+    await any_store.delete_evidence(sha)
+    assert await any_store.load(gone.case.reference) is None
+    assert await any_store.find_submission(gone.case.submission_key) is None
+    assert await any_store.references() == [kept.case.reference]
+    assert [s.reference for s in await any_store.summaries()] == [kept.case.reference]
+    assert not any_store.evidence_path(sha).exists()
+    await any_store.delete(gone.case.reference)  # idempotent
