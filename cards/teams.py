@@ -418,7 +418,7 @@ def _task_row(row: TaskRow, controls: bool) -> Element:
         items.append(text(row.help[0], subtle=True))
     elif row.help:
         # A long guide folds away: the card stays short on a phone until someone needs it.
-        actions.append(show_card("How to", [bullets(row.help)], []))
+        actions.append(show_card("Guide", [bullets(row.help)], []))
     if actions:
         items.append(action_set(actions))
     return {"type": "Container", "items": items, "separator": True, "spacing": "Medium"}
@@ -532,10 +532,12 @@ def approval_card(
     (title, url) pair answering an Open button."""
     errors = errors or {}
     body = _case_body(view)
+    # What answers this person's click goes under the headline, where a phone shows it first.
+    top = 3 if view.urgent else 2
     if link:
-        body.insert(2 if view.urgent else 1, link_block(*link))
+        body.insert(top, link_block(*link))
     if note:
-        body.append(error_text(note))
+        body.insert(top, error_text(note))
     controls = for_approver and view.decidable
     body += _recommended(view)
     if controls:

@@ -214,12 +214,16 @@ class FollowThrough:
         except BotError as exc:
             return await self.refused(payload.reference, actor, back, exc)
         task = outcome.case.task(payload.task_id)
-        if not outcome.applied or task is None or task.remind_at is None:
+        if task is None or task.remind_at is None:
             return await self.answer(
                 outcome.case, actor, back, outcome.note or "Nothing to snooze."
             )
-        when = task.remind_at.astimezone(self.service.trust.tz)
-        note = f"Snoozed: the next reminder comes at {when:%H:%M on %a %d %b}."
+        when = f"{task.remind_at.astimezone(self.service.trust.tz):%H:%M on %a %d %b}"
+        note = (
+            f"Snoozed: the next reminder comes at {when}."
+            if outcome.applied
+            else f"{outcome.note} The next reminder comes at {when}."
+        )
         return await self.answer(outcome.case, actor, back, note)
 
     async def post_check(self, actor: Actor, data: Data, still_up: bool) -> Card:
