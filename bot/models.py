@@ -244,6 +244,9 @@ class OutboxMessage:
     next_attempt_at: datetime | None = None
     delivered_at: datetime | None = None
     last_error: str = ""
+    # Targets already reached by a message with several (each approver, each lead), as the
+    # sender records them, so a retry after a restart skips them: "target<TAB>where".
+    sent: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -533,6 +536,7 @@ def outbox_from(d: dict[str, Any]) -> OutboxMessage:
             "created_at": datetime.fromisoformat(d["created_at"]),
             "next_attempt_at": _dt(d["next_attempt_at"]),
             "delivered_at": _dt(d["delivered_at"]),
+            "sent": tuple(d.get("sent", ())),
         }
     )
 

@@ -902,6 +902,21 @@ class CaseService:
 
         return await self._serialised(reference, op)
 
+    async def note_sent(self, reference: str, message_id: str, entry: str) -> None:
+        """One target of an outbox message reached: kept, so a retry does not send it twice."""
+
+        async def op() -> None:
+            record = await self.get(reference)
+            outbox = tuple(
+                replace(m, sent=(*m.sent, entry))
+                if m.id == message_id and entry not in m.sent
+                else m
+                for m in record.outbox
+            )
+            await self.store.save(replace(record, outbox=outbox, revision=record.revision + 1))
+
+        return await self._serialised(reference, op)
+
     async def delivery_failed(
         self, reference: str, message_id: str, error: str, retry_at: datetime
     ) -> None:

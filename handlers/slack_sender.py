@@ -80,17 +80,37 @@ class SlackSender:
         self.directory = directory
         self.http = http
         # (outbox message id, target) -> (channel, ts) of posts that already went out, so a
-        # retry after a partial failure does not post twice to the targets that got it.
+        # retry after a partial failure does not post twice to the targets that got it. Where a
+        # message has several targets this is also kept in the store (OutboxMessage.sent), so a
+        # restart does not post twice either.
         self._posted: dict[tuple[str, str], tuple[str, str]] = {}
+        self._references: dict[str, str] = {}  # outbox message id -> its case, while delivering
 
     async def deliver(self, record: CaseFile, message: OutboxMessage) -> list[MessageRef]:
+        for entry in message.sent:  # targets reached before a restart
+            target, _, where = entry.partition("\t")
+            channel, _, ts = where.partition(" ")
+            self._posted.setdefault((message.id, target), (channel, ts))
+        self._references[message.id] = record.case.reference
         try:
             refs = await self._deliver(record.case, message)
         except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise as_retry(exc) from exc
+        finally:
+            del self._references[message.id]
         for key in [k for k in self._posted if k[0] == message.id]:
             del self._posted[key]  # delivered: the outbox will not ask again
         return refs
+
+    async def _sent(
+        self, message: OutboxMessage, target: str, where: tuple[str, str], durable: bool
+    ) -> tuple[str, str]:
+        """Remember that a target got its post; in the store too when there are several."""
+        self._posted[(message.id, target)] = where
+        if durable:
+            entry = f"{target}\t{where[0]} {where[1]}"
+            await self.service.note_sent(self._references[message.id], message.id, entry)
+        return where
 
     async def _deliver(self, case: Case, message: OutboxMessage) -> list[MessageRef]:
         school = self.service.school_of(case)
@@ -103,8 +123,9 @@ class SlackSender:
             return await self._post_cards(message, case, school)
         elif notice is Notice.SAFEGUARDING_ALERT:
             alert = render.note_message(views.safeguarding_alert(case, school))
+            several = len(school.safeguarding_leads) > 1
             for email in school.safeguarding_leads:
-                await self._dm_email(message, email, alert)
+                await self._dm_email(message, email, alert, several)
         elif notice is Notice.CARD_UPDATE:
             await self._update_cards(case, school)
         elif notice is Notice.FETCH_EVIDENCE:
@@ -138,11 +159,16 @@ class SlackSender:
         return []
 
     async def _post_once(
-        self, message: OutboxMessage, channel: str, body: render.SlackMessage, thread_ts: str = ""
+        self,
+        message: OutboxMessage,
+        channel: str,
+        body: render.SlackMessage,
+        thread_ts: str = "",
+        durable: bool = False,
     ) -> tuple[str, str]:
-        key = (message.id, f"{channel}:{thread_ts}")
-        if key in self._posted:
-            return self._posted[key]
+        target = f"{channel}:{thread_ts}"
+        if (message.id, target) in self._posted:
+            return self._posted[(message.id, target)]
         resp = await self.client.chat_postMessage(
             channel=channel,
             text=body.text,
@@ -151,20 +177,19 @@ class SlackSender:
             unfurl_links=False,
             unfurl_media=False,
         )
-        self._posted[key] = (str(resp["channel"]), str(resp["ts"]))
-        return self._posted[key]
+        return await self._sent(message, target, (str(resp["channel"]), str(resp["ts"])), durable)
 
     async def _dm(self, message: OutboxMessage, user_id: str, body: render.SlackMessage) -> None:
         await self._post_once(message, user_id, body)
 
     async def _dm_email(
-        self, message: OutboxMessage, email: str, body: render.SlackMessage
+        self, message: OutboxMessage, email: str, body: render.SlackMessage, durable: bool = False
     ) -> tuple[str, str] | None:
         user = await self.directory.user_id(email)
         if user is None:
             log.warning("no Slack user for a configured person (%s)", message.notice.value)
             return None
-        return await self._post_once(message, user, body)
+        return await self._post_once(message, user, body, durable=durable)
 
     async def _dm_actor(
         self, message: OutboxMessage, actor: Actor, body: render.SlackMessage
@@ -190,9 +215,10 @@ class SlackSender:
         service = self.service
         data = warning_letter(case, service.policy, service.trust, school, service.today())
         note = views.letter_note(case)
-        for ref in case.message(PLATFORM, APPROVAL):
-            key = (message.id, f"{ref.conversation}:{ref.message_id}")
-            if key in self._posted:
+        refs = case.message(PLATFORM, APPROVAL)
+        for ref in refs:
+            target = f"upload:{ref.conversation}:{ref.message_id}"
+            if (message.id, target) in self._posted:
                 continue
             await self.client.files_upload_v2(
                 channel=ref.conversation,
@@ -202,7 +228,7 @@ class SlackSender:
                 title=note.headline,
                 initial_comment=" ".join(note.lines),
             )
-            self._posted[key] = (ref.conversation, ref.message_id)
+            await self._sent(message, target, (ref.conversation, ref.message_id), len(refs) > 1)
 
     async def _fetch_evidence(self, message: OutboxMessage, case: Case, file_id: str) -> None:
         """Download a screenshot with the bot token and keep it (5.1.7); say if it cannot be."""
@@ -264,7 +290,10 @@ class SlackSender:
         if school.slack_leadership_channel:
             posted = [await self._post_once(message, school.slack_leadership_channel, card)]
         else:
-            found = [await self._dm_email(message, email, card) for email in school.approvers]
+            several = len(school.approvers) > 1
+            found = [
+                await self._dm_email(message, email, card, several) for email in school.approvers
+            ]
             posted = [p for p in found if p]
             if not posted:
                 raise RetryLater("no approver of the school is in Slack", NO_APPROVER_RETRY)
@@ -284,5 +313,8 @@ class SlackSender:
             )
 
     async def _thread(self, message: OutboxMessage, case: Case, body: render.SlackMessage) -> None:
-        for ref in case.message(PLATFORM, APPROVAL):
-            await self._post_once(message, ref.conversation, body, thread_ts=ref.message_id)
+        refs = case.message(PLATFORM, APPROVAL)
+        for ref in refs:
+            await self._post_once(
+                message, ref.conversation, body, thread_ts=ref.message_id, durable=len(refs) > 1
+            )

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.config import Trust
+from bot.models import Answers, CaseFile, Notice, OutboxMessage
+from bot.outbox import RetryLater
+from bot.policy import Policy
+from bot.service import CaseService
 from bot.tinydb_store import TinyDBStore
+from handlers.slack_people import SlackDirectory
+from handlers.slack_sender import SlackSender
+from tests.conftest import REPORTER
 from tests.e2e.harness import ServerProcess, base_env
 from tests.e2e.slack_support import (
     STEP_PEOPLE,
@@ -20,7 +32,16 @@ from tests.e2e.slack_support import (
     world,
 )
 from tests.fakes.slack_api import FakeSlackApi
-from tests.fakes.slack_session import LEADERS, TEACHER, TOKEN, USERS, SlackClient, slack_env
+from tests.fakes.slack_session import (
+    DEPUTY,
+    HEAD,
+    LEADERS,
+    TEACHER,
+    TOKEN,
+    USERS,
+    SlackClient,
+    slack_env,
+)
 
 __all__ = ["world"]
 
@@ -117,3 +138,41 @@ async def file_report_via_http(w: World) -> None:
         reply = await w.slack.submit(modal, answers)
         assert reply.json.get("response_action") == "update", reply.text
     assert "Report filed" in modal.text()
+
+
+async def test_a_restart_midway_through_approver_dms_does_not_dm_anyone_twice(
+    tmp_path: Path, trust: Trust, policy: Policy, make_answers: Callable[..., Answers]
+) -> None:
+    """No leadership channel: a card to each approver. The first gets it, then Slack fails;
+    a new process (a fresh sender and directory over the same store) sends only the second."""
+    school = replace(trust.school("oak-primary"), slack_leadership_channel="")
+    trust = replace(trust, schools=(school, *trust.schools[1:]))
+    store = TinyDBStore(tmp_path / "data")
+    await store.open()
+    service = CaseService(store, trust, policy)
+    case, _ = await service.submit(REPORTER, make_answers(), "restart-test")
+    async with FakeSlackApi(users=USERS, token=TOKEN) as api, aiohttp.ClientSession() as http:
+
+        def sender() -> SlackSender:
+            client = AsyncWebClient(token=TOKEN, base_url=api.base_url, session=http)
+            return SlackSender(client, service, SlackDirectory(client), lambda: http)
+
+        async def card_message() -> tuple[CaseFile, OutboxMessage]:
+            record = await service.get(case.reference)
+            return record, next(m for m in record.outbox if m.notice is Notice.APPROVAL_CARD)
+
+        first = sender()
+        await first.directory.user_id(school.approvers[0])  # the head is looked up already
+        api.fail_next("users.lookupByEmail", count=1, status=500)  # the deputy's look-up fails
+        with pytest.raises(RetryLater):
+            await first.deliver(*await card_message())
+        record, message = await card_message()
+        assert len(message.sent) == 1 and message.sent[0].startswith(f"{HEAD}:")
+
+        refs = await sender().deliver(record, message)  # after the "restart"
+        assert sorted(c.args["channel"] for c in api.calls_to("chat.postMessage")) == [
+            DEPUTY,
+            HEAD,
+        ]
+        assert sorted(r.conversation for r in refs) == [f"D{DEPUTY}", f"D{HEAD}"]
+    await store.close()
