@@ -109,7 +109,12 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     service = CaseService(store, loaded.trust, loaded.policy)
     files = CaseFiles(service, LinkSigner(load_or_create_key(settings.data_dir), service.clock))
     channels = make_channels(loaded, service, files)
-    worker = OutboxWorker(service, {c.name: c.sender for c in channels})
+    # On a shared store another instance may queue work: look for it every second.
+    worker = OutboxWorker(
+        service,
+        {c.name: c.sender for c in channels},
+        idle_poll=1.0 if getattr(store, "shared", False) else 30.0,
+    )
     reminders = ReminderLoop(service)
     app = web.Application(client_max_size=2 * 1024 * 1024)
     app[STORE_KEY] = service

@@ -39,7 +39,8 @@ class OutboxWorker:
         clock: Callable[[], datetime] = utcnow,
         max_backoff: float = 300.0,
         concurrency: int = 8,
-        lease_seconds: float = 120.0,
+        lease_seconds: float = 30.0,
+        idle_poll: float = 30.0,
     ) -> None:
         self.service = service
         self.senders = dict(senders)
@@ -50,6 +51,7 @@ class OutboxWorker:
         self._gate = asyncio.Semaphore(concurrency)
         # Several instances may share a store: a case's messages go out from one at a time.
         self.lease_seconds = lease_seconds
+        self.idle_poll = idle_poll
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         service.on_change(self.wake)
 
@@ -76,7 +78,7 @@ class OutboxWorker:
                 log.exception("outbox pass failed; trying again shortly")
                 waiting = True
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0 if waiting else 30.0)
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0 if waiting else self.idle_poll)
             except TimeoutError:
                 pass
 

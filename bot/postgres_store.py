@@ -137,6 +137,8 @@ class PostgresStore:
     durable as the server's settings make it. Evidence files stay on disk under DATA_DIR.
     """
 
+    shared = True  # several instances write to it: their outbox workers must poll
+
     def __init__(
         self,
         url: str,
