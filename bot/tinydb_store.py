@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import threading
 import time
@@ -14,11 +15,17 @@ from typing import Any
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
+from bot import case_index
+from bot.case_index import Entry
 from bot.errors import Conflict
 from bot.files import EvidenceFiles, remove_durably, write_durably
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
 
 REFERENCE = re.compile(r"^([A-Z][A-Z0-9]{1,7})-(\d{4})-(\d{4,})$")
+INDEX_FILE = "case-index.json"
+# An open that had to read more case files than this saves a fresh snapshot straight away, so
+# a server that is always killed (never closed) does not read ever more files at each start.
+RESNAPSHOT_AFTER = 1000
 
 
 class DurableJSONStorage(Storage):
@@ -67,7 +74,9 @@ class TinyDBStore:
     """Cases under DATA_DIR/cases, evidence under DATA_DIR/evidence, the rest in directory.json.
 
     A write touches one small file whatever the number of cases; an in-memory index of
-    summaries (built once at open) answers listings without reading every file.
+    summaries answers listings without reading every file. The index is saved to
+    case-index.json on close; open trusts a saved entry only while its case file has the same
+    inode, size and mtime, and reads the files that changed (or all, without a snapshot).
     """
 
     def __init__(self, data_dir: Path) -> None:
@@ -76,14 +85,14 @@ class TinyDBStore:
         self.evidence_dir = self.root / "evidence"
         self._evidence = EvidenceFiles(self.evidence_dir)
         self._lock = threading.Lock()
-        self._summaries: dict[str, CaseSummary] = {}
-        self._revisions: dict[str, int] = {}
+        self._entries: dict[str, Entry] = {}
         self._submissions: dict[str, str] = {}
         self._pending: set[str] = set()
         self._sequences: dict[tuple[str, int], int] = {}
         self._case_locks: dict[str, threading.Lock] = {}
         self._directory: TinyDB | None = None
         self._leases: dict[str, tuple[str, float]] = {}  # one process: memory is enough
+        self._snapshotter: threading.Thread | None = None
 
     # life cycle
 
@@ -95,18 +104,47 @@ class TinyDBStore:
             d.mkdir(parents=True, exist_ok=True)
         for stray in self.cases_dir.glob(".*.tmp"):
             stray.unlink(missing_ok=True)  # a write that a crash interrupted before its rename
-        for path in self.cases_dir.glob("*.json"):
-            self._index_raw(json.loads(path.read_bytes()))
+        read = self._load_index()
         self._directory = TinyDB(self.root / "directory.json", storage=DurableJSONStorage)
+        if read > RESNAPSHOT_AFTER:
+            self._snapshotter = threading.Thread(target=self._save_index, name="case-index")
+            self._snapshotter.start()
+
+    def _load_index(self) -> int:
+        """Index every case file, from the snapshot where it is still true; files read."""
+        saved = case_index.load(self.root / INDEX_FILE)
+        interned: dict[str, str] = {}
+        read = 0
+        with os.scandir(self.cases_dir) as entries:
+            for entry in entries:
+                if not entry.name.endswith(".json") or entry.name.startswith("."):
+                    continue
+                stamp = case_index.stamp(entry.stat())
+                row = saved.pop(entry.name.removesuffix(".json"), None)
+                if row is not None and row[0] == stamp:
+                    self._remember(case_index.from_row(row, interned))
+                else:
+                    self._index_raw(json.loads(Path(entry.path).read_bytes()), stamp)
+                    read += 1
+        return read
+
+    def _save_index(self) -> None:
+        with self._lock:
+            entries = list(self._entries.values())
+        case_index.save(self.root / INDEX_FILE, entries)
 
     async def close(self) -> None:
+        if self._snapshotter is not None:
+            await asyncio.to_thread(self._snapshotter.join)
         if self._directory is not None:
             self._directory.close()
+            self._directory = None
+            await asyncio.to_thread(self._save_index)
 
     def health(self) -> dict[str, Any]:
         return {
             "kind": "tinydb",
-            "cases": len(self._summaries),
+            "cases": len(self._entries),
             "pending_outbox": len(self._pending),
         }
 
@@ -120,24 +158,25 @@ class TinyDBStore:
     def _read(self, path: Path) -> CaseFile:
         return case_file_from(_plain(json.loads(path.read_bytes())))
 
-    def _index(self, record: CaseFile) -> None:
+    def _index(self, record: CaseFile, stamp: int) -> None:
         case = record.case
+        summary = CaseSummary.of(case)
         self._remember(
-            CaseSummary.of(case), record.revision, case.submission_key, bool(record.pending)
+            Entry(summary, record.revision, case.submission_key, bool(record.pending), stamp)
         )
 
-    def _index_raw(self, tables: dict[str, dict[str, Any]]) -> None:
+    def _index_raw(self, tables: dict[str, dict[str, Any]], stamp: int) -> None:
         """Index a case file read at open without building every record (fast start-up)."""
         case = tables["case"]["1"]
         pending = any(m["delivered_at"] is None for m in tables["outbox"].values())
-        self._remember(summary_from(case), case["revision"], case["submission_key"], pending)
+        summary = summary_from(case)
+        self._remember(Entry(summary, case["revision"], case["submission_key"], pending, stamp))
 
-    def _remember(self, summary: CaseSummary, revision: int, key: str, pending: bool) -> None:
-        ref = summary.reference
-        self._summaries[ref] = summary
-        self._revisions[ref] = revision
-        self._submissions[key] = ref
-        if pending:
+    def _remember(self, entry: Entry) -> None:
+        ref = entry.summary.reference
+        self._entries[ref] = entry
+        self._submissions[entry.submission_key] = ref
+        if entry.pending:
             self._pending.add(ref)
         else:
             self._pending.discard(ref)
@@ -167,15 +206,17 @@ class TinyDBStore:
             case_lock = self._case_locks.setdefault(ref, threading.Lock())
         with case_lock:  # one writer per case; other cases' writes go on in parallel
             with self._lock:
-                current = self._revisions.get(ref, 0)
+                known = self._entries.get(ref)
+                current = known.revision if known else 0
                 filed = expected == 0 and record.case.submission_key in self._submissions
             if current != expected or (expected == 0 and path.exists()):
                 raise Conflict(f"{ref} is at revision {current}, not {expected}")
             if filed:
                 raise Conflict(f"the submission of {ref} was filed already")
             DurableJSONStorage(path).write(_tables(record))
+            stamp = case_index.stamp(path.stat())  # no other writer: this is the file just written
             with self._lock:
-                self._index(record)
+                self._index(record, stamp)
 
     async def load(self, reference: str) -> CaseFile | None:
         try:
@@ -204,11 +245,11 @@ class TinyDBStore:
 
     async def summaries(self) -> list[CaseSummary]:
         with self._lock:
-            return list(self._summaries.values())
+            return [e.summary for e in self._entries.values()]
 
     async def references(self) -> list[str]:
         with self._lock:
-            return sorted(self._summaries)
+            return sorted(self._entries)
 
     async def with_pending_outbox(self) -> list[str]:
         with self._lock:
@@ -219,7 +260,7 @@ class TinyDBStore:
     async def lease(self, reference: str, owner: str, seconds: float) -> bool:
         now = time.monotonic()
         with self._lock:
-            if reference not in self._summaries:
+            if reference not in self._entries:
                 return False
             holder, until = self._leases.get(reference, (owner, 0.0))
             if holder != owner and until > now:
@@ -242,8 +283,7 @@ class TinyDBStore:
         with case_lock:
             remove_durably(path)
             with self._lock:
-                self._summaries.pop(reference, None)
-                self._revisions.pop(reference, None)
+                self._entries.pop(reference, None)
                 self._pending.discard(reference)
                 for key in [k for k, r in self._submissions.items() if r == reference]:
                     del self._submissions[key]

@@ -1,0 +1,100 @@
+"""The TinyDB index snapshot: open trusts it only for unchanged case files, and reads the rest."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from bot.case_index import FORMAT
+from bot.models import CaseFile
+from bot.service import CaseService
+from bot.tinydb_store import INDEX_FILE, TinyDBStore
+from tests.conftest import HEAD, REPORTER
+
+
+async def reopened(data_dir: Path) -> TinyDBStore:
+    store = TinyDBStore(data_dir)
+    await store.open()
+    return store
+
+
+async def filed(
+    service: CaseService,
+    make_answers,  # noqa: ANN001
+    n: int,
+    tag: str = "key",
+) -> list[CaseFile]:
+    records = []
+    for i in range(n):
+        case, _ = await service.submit(REPORTER, make_answers(), f"{tag}-{i}")
+        records.append(await service.get(case.reference))
+    return records
+
+
+async def test_close_saves_the_index_and_open_uses_it(
+    service: CaseService, store: TinyDBStore, make_answers
+):
+    await filed(service, make_answers, 3)
+    before = sorted(await store.summaries(), key=lambda s: s.reference)
+    await store.close()
+    snapshot = json.loads((store.root / INDEX_FILE).read_text())
+    assert snapshot["format"] == FORMAT and len(snapshot["rows"]) == 3
+    # A row whose file is unchanged is believed as it is: open did not read that file.
+    snapshot["rows"][0][3] = "not a bool, so visibly from the snapshot"
+    (store.root / INDEX_FILE).write_text(json.dumps(snapshot))
+    again = await reopened(store.root)
+    assert sorted(await again.summaries(), key=lambda s: s.reference) == before
+    assert await again.find_submission("key-1") == before[1].reference
+    ref = snapshot["rows"][0][4]
+    assert ref in await again.with_pending_outbox()
+    await again.close()
+
+
+async def test_files_changed_since_the_snapshot_are_read_again(
+    service: CaseService, store: TinyDBStore, make_answers
+):
+    first, second, third = await filed(service, make_answers, 3)
+    await store.close()
+    # A later run changes one case, deletes another, files a new one, and is killed (no close).
+    later = await reopened(store.root)
+    service = CaseService(later, service.trust, service.policy, service.clock)
+    await service.approve(first.case.reference, HEAD, first.case.version, ["discuss"])
+    await later.delete(second.case.reference)
+    [fourth] = await filed(service, make_answers, 1, "later")
+    again = await reopened(store.root)
+    summaries = {s.reference: s for s in await again.summaries()}
+    assert sorted(summaries) == sorted(r.case.reference for r in (first, third, fourth))
+    assert (
+        summaries[first.case.reference].status
+        == (await later.load(first.case.reference)).case.status
+    )
+    assert summaries[first.case.reference].version == first.case.version + 1
+    assert await again.find_submission(second.case.submission_key) is None
+    assert await again.next_reference("OAK", fourth.case.created_at.year) != fourth.case.reference
+
+
+async def test_a_broken_or_foreign_snapshot_means_reading_every_file(
+    service: CaseService, store: TinyDBStore, make_answers
+):
+    records = await filed(service, make_answers, 2)
+    await store.close()
+    for text in ("{not json", json.dumps({"format": FORMAT + 1, "rows": []}), "[]"):
+        (store.root / INDEX_FILE).write_text(text)
+        again = await reopened(store.root)
+        assert await again.references() == sorted(r.case.reference for r in records)
+        await again.close()
+
+
+async def test_a_rewrite_at_the_same_size_is_noticed(
+    service: CaseService, store: TinyDBStore, make_answers
+):
+    [record] = await filed(service, make_answers, 1)
+    await store.close()
+    later = await reopened(store.root)
+    # Same length, new content, a new inode (every write renames a new file into place).
+    changed = replace(record, revision=record.revision + 1)
+    await later.save(changed)
+    again = await reopened(store.root)
+    assert (await again.summaries())[0] == (await later.summaries())[0]
+    assert await again.lease(record.case.reference, "me", 1)
