@@ -77,8 +77,9 @@ class OutboxWorker:
             except Exception:
                 log.exception("outbox pass failed; trying again shortly")
                 waiting = True
+            pause = 1.0 if waiting else self.idle_poll
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0 if waiting else self.idle_poll)
+                await asyncio.wait_for(self._wake.wait(), timeout=pause)
             except TimeoutError:
                 pass
 

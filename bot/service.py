@@ -49,6 +49,7 @@ from bot.models import (
     Status,
     Task,
     TaskStatus,
+    TimelineEvent,
     Urgency,
     check_transition,
     to_plain,
@@ -78,6 +79,18 @@ class Outcome:
 
 def who(actor: Actor) -> str:
     return f"{actor.email} ({actor.key})"
+
+
+def snoozed_since_last_reminder(timeline: Sequence[TimelineEvent], task_id: str) -> bool:
+    """Whether this task's reminder was snoozed after the last one went out."""
+    for event in reversed(timeline):
+        if (event.after or {}).get("task") != task_id:
+            continue
+        if event.kind == "reminder_queued":
+            return False
+        if event.kind == "reminder_snoozed":
+            return True
+    return False
 
 
 def task_facts(task: Task) -> dict[str, Any]:
@@ -628,7 +641,7 @@ class CaseService:
         return await self._serialised(reference, op)
 
     async def snooze_task(self, reference: str, actor: Actor, task_id: str) -> Outcome:
-        """Put a reminder off to the next working day."""
+        """Skip the next reminder: the one after comes a working day later (once per reminder)."""
 
         async def op() -> Outcome:
             record = await self.get(reference)
@@ -636,9 +649,9 @@ class CaseService:
             task = self._task(case, task_id, actor)
             if task.remind_at is None:
                 return Outcome(case, False, "There is no reminder to snooze.")
-            later = self.trust.hours.next_working_day(self.clock())
-            if task.remind_at >= later:
+            if snoozed_since_last_reminder(record.timeline, task.id):
                 return Outcome(case, False, "Already snoozed.")
+            later = self.trust.hours.next_working_day(max(self.clock(), task.remind_at))
             timeline = append(
                 record.timeline,
                 at=self.clock(),
@@ -646,7 +659,7 @@ class CaseService:
                 kind="reminder_snoozed",
                 summary=f"Reminder for task {task.id} snoozed",
                 before={"remind_at": task.remind_at.isoformat()},
-                after={"remind_at": later.isoformat()},
+                after={"remind_at": later.isoformat(), "task": task.id},
             )
             case = replace(case, tasks=replace_task(case.tasks, replace(task, remind_at=later)))
             await self._save(record, case, timeline)
