@@ -400,7 +400,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    parser = argparse.ArgumentParser(prog="python app.py", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="Post Concerns: report worrying social media posts under the trust's policy. "
+        "With no command it runs the server.",
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the server (the default)").set_defaults(func=cmd_serve)
     sub.add_parser("check", help="check the trust file and the policy").set_defaults(func=cmd_check)
