@@ -52,8 +52,9 @@ class Decisions:
         channel, ts = where(body)
         case = (await self.service.get(payload.reference)).case
         school = self.service.school_of(case)
+        service = self.service
         card = render.approval_card(
-            views.approval_card(case, self.service.policy, school, self.service.trust.tz)
+            views.approval_card(case, service.policy, school, service.trust.tz, service.clock())
         )
         await self.client.chat_update(
             channel=channel, ts=ts, text=card.text, blocks=card.block_dicts()
