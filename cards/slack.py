@@ -67,13 +67,6 @@ MAX_SELECT_OPTIONS = 100
 MIN_MIDDLE = 4  # blocks kept for the report's facts however many tasks and files a case has
 
 # What "Mark done" asks for as a reference, by action; other actions ask only what was done.
-REFERENCE_LABELS = {
-    "police": "Police incident number",
-    "warning_letter": "Date the letter was sent",
-    "report_to_platform": "The platform's report reference, if it gave one",
-    "legal_advice": "Adviser's reference, if any",
-    "other_legal_action": "Reference, if any",
-}
 
 # Slack-only inputs of the report form (the platform-neutral ones are FieldId values).
 MESSAGE_FILES = "message_files"

@@ -8,7 +8,9 @@ from typing import Any, Literal
 from bot.forms import Field, Kind
 from cards.ids import ActionId, InputId, ViewId
 from cards.views import (
+    DATE_REFERENCES,
     OUTCOME_CHOICES,
+    REFERENCE_LABELS,
     ApprovalCardView,
     Button,
     CaseListView,
@@ -54,14 +56,6 @@ PAYLOAD_KEY = {
 }
 
 # What "Mark done" asks for besides the outcome, by action: the record a court would want.
-REFERENCE_LABELS = {
-    "police": "Police incident number",
-    "warning_letter": "Date the letter was sent",
-    "report_to_platform": "The platform's report reference, if it gave one",
-    "legal_advice": "Adviser's reference, if any",
-    "other_legal_action": "Reference, if any",
-}
-DATE_REFERENCES = frozenset({"warning_letter"})
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 

@@ -417,6 +417,16 @@ def case_buttons(case: Case) -> tuple[Button, ...]:
 
 OUTCOME_CHOICES = tuple((o.value, o.label) for o in CaseOutcome)
 
+# What "Mark done" asks for besides the outcome, by action: the reference that proves it was done.
+REFERENCE_LABELS = {
+    "police": "Police incident number",
+    "warning_letter": "Date the letter was sent",
+    "report_to_platform": "The platform's report reference, if it gave one",
+    "legal_advice": "Adviser's reference, if any",
+    "other_legal_action": "Reference, if any",
+}
+DATE_REFERENCES = frozenset({"warning_letter"})
+
 
 def reminder(case: Case, task: Task, kind: ReminderKind, policy: Policy, tz: tzinfo) -> NoteView:
     """To a task's owner: overdue (mark done, snooze), or is the post still up?"""

@@ -105,7 +105,7 @@ class FollowThrough:
         case, task = found
         modal = render.task_done_modal(
             self._title(case, task),
-            render.REFERENCE_LABELS.get(task.action_id, ""),
+            views.REFERENCE_LABELS.get(task.action_id, ""),
             TaskPayload(case.reference, task.id).encode(),
         )
         await self.client.views_open(trigger_id=body["trigger_id"], view=modal)
