@@ -27,6 +27,11 @@ def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
     }
 
 
+def ratio(real: dict[str, float], bare: dict[str, float], key: str = "p99_ms") -> float:
+    """real / bare of one figure, measured in the same run."""
+    return round(real[key] / bare[key], 2) if bare[key] else float("inf")
+
+
 def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     cells = [list(map(str, header)), *[list(map(str, r)) for r in rows]]
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]

@@ -1,19 +1,32 @@
-"""The TinyDB store's index snapshot: case summaries saved on close, so open need not read all."""
+"""The TinyDB store's index snapshot: case summaries saved on close, so open need not read all.
+
+The file holds what a write needs (stamp, revision, submission key, pending outbox) as rows,
+and the summaries for listings as one embedded JSON text: open parses only the rows, and the
+summaries are built on a thread while the server already answers.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.errors import StorageUnavailable
 from bot.files import write_durably
 from bot.models import CaseSummary, Status, Urgency
 
-FORMAT = 1
+FORMAT = 4
+# A folder's mtime moves in coarse ticks (a few ms): a snapshot vouches for the whole cases
+# folder only once its mtime is this much older than the copy of the index, so that any later
+# rename into the folder is sure to move it again.
+SETTLE_NS = 50_000_000
+UNIT, RECORD = "\x1f", "\x1e"  # ASCII's own field and record separators
+STATUSES = {s.value: s for s in Status}
+URGENCIES = {u.value: u for u in Urgency}
 
 
 def stamp(st: os.stat_result) -> int:
@@ -26,11 +39,40 @@ def stamp(st: os.stat_result) -> int:
     return hash((st.st_ino, st.st_size, st.st_mtime_ns))
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """What the store keeps in memory for one case, as the snapshot saves it."""
+def folder_stamp(folder: Path) -> tuple[int, int]:
+    """The cases folder's identity and its mtime: every case write renames a file into it."""
+    st = folder.stat()
+    return hash((st.st_ino, st.st_mtime_ns)), st.st_mtime_ns
 
-    summary: CaseSummary
+
+def settled_folder_stamp(folder: Path) -> int:
+    """The folder's stamp once its last change is SETTLE_NS old (waits that long at most)."""
+    while True:
+        stamp, mtime_ns = folder_stamp(folder)
+        young = mtime_ns + SETTLE_NS - time.time_ns()
+        if young <= 0:
+            return stamp
+        time.sleep(young / 1e9)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Saved rows by reference, the cases folder's stamp when they were all true (or None),
+    and the summaries as JSON text, parsed later by summaries_from."""
+
+    rows: dict[str, list[Any]]
+    folder: int | None
+    summaries: str
+
+
+class Entry(NamedTuple):
+    """What the store keeps in memory for one case; summary is None until it is built.
+
+    A named tuple, not a dataclass: open makes 100,000 of these, and a tuple is made in a
+    fraction of a frozen dataclass's time and memory.
+    """
+
+    summary: CaseSummary | None
     revision: int
     submission_key: str
     pending: bool
@@ -45,60 +87,92 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def to_row(e: Entry) -> list[Any]:
-    s = e.summary
-    return [
-        e.stamp,
-        e.revision,
-        e.submission_key,
-        e.pending,
+def to_row(ref: str, e: Entry) -> list[Any]:
+    return [e.stamp, e.revision, e.submission_key, e.pending, ref]
+
+
+def from_row(row: list[Any]) -> Entry:
+    stamp_, revision, key, pending, _ = row
+    return Entry(None, revision, key, pending, stamp_)
+
+
+def summary_line(s: CaseSummary) -> str:
+    """One summary as a line of UNIT-separated fields (a JSON list per case costs far more
+    memory to parse back); a value holding a separator raises ValueError."""
+    fields = (
         s.reference,
         s.school_id,
         s.status.value,
         s.urgency.value,
         s.reporter_email,
         s.created_at.isoformat(),
-        s.version,
-        [d.isoformat() for d in s.task_dues],
-        _iso(s.next_reminder_at),
-        _iso(s.closed_at),
-    ]
-
-
-def from_row(row: list[Any], interned: dict[str, str]) -> Entry:
-    """An entry back from its row; repeated strings (schools, reporters) are shared."""
-    stamp_, revision, key, pending, ref, school, status, urgency, email, created = row[:10]
-    version, dues, reminder, closed = row[10:]
-    summary = CaseSummary(
-        ref,
-        interned.setdefault(school, school),
-        Status(status),
-        Urgency(urgency),
-        interned.setdefault(email, email),
-        datetime.fromisoformat(created),
-        version,
-        tuple(datetime.fromisoformat(d) for d in dues),
-        _dt(reminder),
-        _dt(closed),
+        str(s.version),
+        ",".join(d.isoformat() for d in s.task_dues),
+        _iso(s.next_reminder_at) or "",
+        _iso(s.closed_at) or "",
     )
-    return Entry(summary, revision, key, pending, stamp_)
+    if any(UNIT in f or RECORD in f for f in fields):
+        raise ValueError("a separator inside a value")
+    return UNIT.join(fields)
 
 
-def load(path: Path) -> dict[str, list[Any]]:
-    """The saved rows by reference; empty when there is no usable snapshot (then read all)."""
+def summaries_from(text: str) -> dict[str, CaseSummary]:
+    """The saved summaries by reference; repeated strings (schools, reporters) are shared.
+
+    Raises ValueError (or KeyError) on a malformed line: the caller then reads the files.
+    """
+    interned: dict[str, str] = {}
+    found = {}
+    for line in text.split(RECORD) if text else ():
+        ref, school, status, urgency, email, created, version, dues, reminder, closed = line.split(
+            UNIT
+        )
+        found[ref] = CaseSummary(
+            ref,
+            interned.setdefault(school, school),
+            STATUSES[status],
+            URGENCIES[urgency],
+            interned.setdefault(email, email),
+            datetime.fromisoformat(created),
+            int(version),
+            tuple(datetime.fromisoformat(d) for d in dues.split(",")) if dues else (),
+            _dt(reminder),
+            _dt(closed),
+        )
+    return found
+
+
+def load(path: Path) -> Snapshot:
+    """The saved snapshot; an empty one when there is none usable (then every file is read)."""
+    empty = Snapshot({}, None, "")
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError):
-        return {}
+        return empty
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return {}
-    rows = data.get("rows")
-    return {row[4]: row for row in rows} if isinstance(rows, list) else {}
+        return empty
+    rows, folder, text = data.get("rows"), data.get("folder"), data.get("summaries")
+    if not isinstance(rows, list) or not isinstance(text, str):
+        return empty
+    folder = folder if isinstance(folder, int) else None
+    return Snapshot({row[4]: row for row in rows}, folder, text)
 
 
-def save(path: Path, entries: list[Entry]) -> bool:
-    """Write the snapshot atomically; False if the disk refused (the next open reads more)."""
-    data = {"format": FORMAT, "rows": [to_row(e) for e in entries]}
+def save(path: Path, entries: dict[str, Entry], folder: int | None) -> bool:
+    """Write the snapshot atomically; False if the disk refused (the next open reads more).
+
+    Every entry must have its summary.
+    """
+    try:
+        text = RECORD.join(summary_line(e.summary) for e in entries.values() if e.summary)
+    except ValueError:
+        text, folder = "", None  # the next open reads every file instead
+    data = {
+        "format": FORMAT,
+        "folder": folder,
+        "rows": [to_row(ref, e) for ref, e in entries.items()],
+        "summaries": text,
+    }
     try:
         write_durably(path, json.dumps(data, separators=(",", ":")).encode())
     except StorageUnavailable:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import re
@@ -93,6 +94,7 @@ class TinyDBStore:
         self._directory: TinyDB | None = None
         self._leases: dict[str, tuple[str, float]] = {}  # one process: memory is enough
         self._snapshotter: threading.Thread | None = None
+        self._builder: threading.Thread | None = None  # summaries from the snapshot, after open
 
     # life cycle
 
@@ -102,36 +104,105 @@ class TinyDBStore:
     def _open(self) -> None:
         for d in (self.root, self.cases_dir, self.evidence_dir):
             d.mkdir(parents=True, exist_ok=True)
-        for stray in self.cases_dir.glob(".*.tmp"):
-            stray.unlink(missing_ok=True)  # a write that a crash interrupted before its rename
         read = self._load_index()
         self._directory = TinyDB(self.root / "directory.json", storage=DurableJSONStorage)
+        if self._builder is not None:
+            self._builder.start()  # last: it competes with open for the interpreter
         if read > RESNAPSHOT_AFTER:
             self._snapshotter = threading.Thread(target=self._save_index, name="case-index")
             self._snapshotter.start()
 
     def _load_index(self) -> int:
-        """Index every case file, from the snapshot where it is still true; files read."""
+        # Hundreds of thousands of small objects would set off the cyclic collector again and
+        # again, each pass longer than the last: none of them can form a cycle.
+        gc.disable()
+        try:
+            return self._scan_index()
+        finally:
+            gc.enable()
+
+    def _scan_index(self) -> int:
+        """Index every case file, from the snapshot where it is still true; files read.
+
+        When nothing was renamed into the cases folder since the snapshot (its mtime has not
+        moved) every row is true as saved; otherwise each file's own stamp decides.
+        """
         saved = case_index.load(self.root / INDEX_FILE)
-        interned: dict[str, str] = {}
+        if saved.folder is not None and saved.folder == case_index.folder_stamp(self.cases_dir)[0]:
+            self._adopt(saved)
+            return 0
+        try:
+            summaries = case_index.summaries_from(saved.summaries)
+        except (ValueError, KeyError):
+            summaries = {}
         read = 0
         with os.scandir(self.cases_dir) as entries:
             for entry in entries:
-                if not entry.name.endswith(".json") or entry.name.startswith("."):
+                if entry.name.startswith("."):
+                    if entry.name.endswith(".tmp"):  # a write a crash cut short before its rename
+                        Path(entry.path).unlink(missing_ok=True)
+                    continue
+                if not entry.name.endswith(".json"):
                     continue
                 stamp = case_index.stamp(entry.stat())
-                row = saved.pop(entry.name.removesuffix(".json"), None)
-                if row is not None and row[0] == stamp:
-                    self._remember(case_index.from_row(row, interned))
+                ref = entry.name.removesuffix(".json")
+                row, summary = saved.rows.pop(ref, None), summaries.get(ref)
+                if row is not None and row[0] == stamp and summary is not None:
+                    self._remember(ref, case_index.from_row(row)._replace(summary=summary))
                 else:
                     self._index_raw(json.loads(Path(entry.path).read_bytes()), stamp)
                     read += 1
         return read
 
-    def _save_index(self) -> None:
+    def _adopt(self, saved: case_index.Snapshot) -> None:
+        """Take every saved row as it is, in bulk (the fast open); summaries follow on a thread."""
+        from_row = case_index.from_row
+        self._entries = {ref: from_row(row) for ref, row in saved.rows.items()}
+        self._submissions = {row[2]: ref for ref, row in saved.rows.items()}
+        self._pending = {ref for ref, row in saved.rows.items() if row[3]}
+        for m in map(REFERENCE.match, self._entries):
+            if m:
+                key = (m[1], int(m[2]))
+                self._sequences[key] = max(self._sequences.get(key, 0), int(m[3]))
+        self._builder = threading.Thread(
+            target=self._build_summaries, args=(saved.summaries,), name="case-summaries"
+        )
+
+    def _build_summaries(self, text: str) -> None:
+        """Fill in the summaries the fast open left out (a case written since has its own)."""
+        try:
+            summaries = case_index.summaries_from(text)
+        except (ValueError, KeyError):
+            summaries = self._summaries_from_files()
+        for ref, summary in summaries.items():
+            with self._lock:
+                entry = self._entries.get(ref)
+                if entry is not None and entry.summary is None:
+                    self._entries[ref] = entry._replace(summary=summary)
+
+    def _summaries_from_files(self) -> dict[str, CaseSummary]:
+        """The slow way, should a snapshot's summaries not parse: from every case file."""
         with self._lock:
-            entries = list(self._entries.values())
-        case_index.save(self.root / INDEX_FILE, entries)
+            refs = list(self._entries)
+        return {
+            ref: summary_from(json.loads(self._path(ref).read_bytes())["case"]["1"])
+            for ref in refs
+            if self._path(ref).exists()
+        }
+
+    async def _summaries_built(self) -> None:
+        if self._builder is not None and self._builder.is_alive():
+            await asyncio.to_thread(self._builder.join)
+
+    def _save_index(self) -> None:
+        if self._builder is not None:
+            self._builder.join()
+        folder: int | None = case_index.settled_folder_stamp(self.cases_dir)
+        with self._lock:
+            entries = dict(self._entries)
+        if case_index.folder_stamp(self.cases_dir)[0] != folder:
+            folder = None  # a write landed meanwhile: the next open checks every file
+        case_index.save(self.root / INDEX_FILE, entries, folder)
 
     async def close(self) -> None:
         if self._snapshotter is not None:
@@ -162,7 +233,8 @@ class TinyDBStore:
         case = record.case
         summary = CaseSummary.of(case)
         self._remember(
-            Entry(summary, record.revision, case.submission_key, bool(record.pending), stamp)
+            case.reference,
+            Entry(summary, record.revision, case.submission_key, bool(record.pending), stamp),
         )
 
     def _index_raw(self, tables: dict[str, dict[str, Any]], stamp: int) -> None:
@@ -170,10 +242,10 @@ class TinyDBStore:
         case = tables["case"]["1"]
         pending = any(m["delivered_at"] is None for m in tables["outbox"].values())
         summary = summary_from(case)
-        self._remember(Entry(summary, case["revision"], case["submission_key"], pending, stamp))
+        entry = Entry(summary, case["revision"], case["submission_key"], pending, stamp)
+        self._remember(summary.reference, entry)
 
-    def _remember(self, entry: Entry) -> None:
-        ref = entry.summary.reference
+    def _remember(self, ref: str, entry: Entry) -> None:
         self._entries[ref] = entry
         self._submissions[entry.submission_key] = ref
         if entry.pending:
@@ -244,8 +316,9 @@ class TinyDBStore:
         return self._submissions.get(key)
 
     async def summaries(self) -> list[CaseSummary]:
+        await self._summaries_built()
         with self._lock:
-            return [e.summary for e in self._entries.values()]
+            return [e.summary for e in self._entries.values() if e.summary is not None]
 
     async def references(self) -> list[str]:
         with self._lock:

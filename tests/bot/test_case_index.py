@@ -98,3 +98,18 @@ async def test_a_rewrite_at_the_same_size_is_noticed(
     again = await reopened(store.root)
     assert (await again.summaries())[0] == (await later.summaries())[0]
     assert await again.lease(record.case.reference, "me", 1)
+
+
+async def test_summaries_that_do_not_parse_are_read_from_the_files(
+    service: CaseService, store: TinyDBStore, make_answers
+):
+    records = await filed(service, make_answers, 2)
+    before = sorted(await store.summaries(), key=lambda s: s.reference)
+    await store.close()
+    snapshot = json.loads((store.root / INDEX_FILE).read_text())
+    snapshot["summaries"] = "not\x1fenough\x1efields"
+    (store.root / INDEX_FILE).write_text(json.dumps(snapshot))
+    again = await reopened(store.root)
+    assert sorted(await again.summaries(), key=lambda s: s.reference) == before
+    assert len(records) == 2
+    await again.close()

@@ -1,0 +1,134 @@
+"""Start-up time (`python app.py` to the first 200 on /healthz) and the server's resident memory."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.stats import percentile, print_table, save
+from tests.e2e.harness import ROOT, base_env
+
+RUNS = 5
+
+
+def spawn(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def first_200(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """Poll /healthz every 10 ms until it answers 200 (or the process dies)."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"python app.py exited with {proc.returncode}")
+            try:
+                async with http.get(f"{url}/healthz") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.01)
+    raise RuntimeError("python app.py did not answer /healthz")
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """Resident memory now (VmRSS) and at its peak (VmHWM), from /proc."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = round(int(value.split()[0]) / 1024, 1)
+    return {"rss_mb": fields["VmRSS"], "peak_rss_mb": fields["VmHWM"]}
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as a service manager stops it: the store closes and saves its index."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+async def start_once(data_dir: Path, env: dict[str, str]) -> tuple[float, dict[str, float]]:
+    """Seconds from spawning `python app.py` to its first 200, and its memory then."""
+    settings = base_env(data_dir, **env)
+    url = f"http://127.0.0.1:{settings['PORT']}"
+    started = time.perf_counter()
+    proc = spawn(settings)
+    try:
+        await first_200(url, proc)
+        taken = time.perf_counter() - started
+        await asyncio.sleep(0.5)  # the first requests' allocations, the snapshot thread if any
+        return taken, memory_mb(proc.pid)
+    finally:
+        stop(proc)
+
+
+async def measure(data_dir: Path, env: dict[str, str], runs: int) -> dict[str, Any]:
+    """Start-up over several runs (the first is a warm-up: it may rebuild the index)."""
+    await start_once(data_dir, env)
+    times, memory = [], {}
+    for _ in range(runs):
+        taken, memory = await start_once(data_dir, env)
+        times.append(taken)
+    return {
+        "median_s": round(statistics.median(times), 2),
+        "p99_s": round(percentile(times, 99), 2),
+        "n": len(times),
+        **memory,
+        "cases": count_cases(data_dir),
+    }
+
+
+def count_cases(data_dir: Path) -> int:
+    cases = data_dir / "cases"
+    return sum(1 for p in cases.glob("*.json")) if cases.exists() else 0
+
+
+def report(results: dict[str, Any]) -> None:
+    rows = [
+        (f"{r['cases']:,}", r["median_s"], r["p99_s"], r["n"], r["rss_mb"], r["peak_rss_mb"])
+        for r in results.values()
+    ]
+    print_table(
+        "python app.py: start-up to the first 200 on /healthz, and resident memory",
+        ("cases stored", "median s", "p99 s", "runs", "RSS MB", "peak RSS MB"),
+        rows,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=None, help="a store to start on")
+    parser.add_argument("--runs", type=int, default=RUNS)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        data_dir = args.data_dir or Path(tmp) / "data"
+        results = {"empty": asyncio.run(measure(data_dir, {}, args.runs))}
+    report(results)
+    save("startup", results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
