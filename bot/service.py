@@ -81,6 +81,21 @@ def who(actor: Actor) -> str:
     return f"{actor.email} ({actor.key})"
 
 
+def text_errors(text: str, field: str, missing: str, limit: int = MAX_REASON) -> dict[str, str]:
+    """The message for an empty or overlong answer, by field; none when it is fine."""
+    if not text:
+        return {field: missing}
+    if len(text) > limit:
+        return {field: f"Please keep this under {limit} characters."}
+    return {}
+
+
+def check_text(text: str, field: str, missing: str, limit: int = MAX_REASON) -> None:
+    errors = text_errors(text, field, missing, limit)
+    if errors:
+        raise FormErrors(errors)
+
+
 def snoozed_since_last_reminder(timeline: Sequence[TimelineEvent], task_id: str) -> bool:
     """Whether this task's reminder was snoozed after the last one went out."""
     for event in reversed(timeline):
@@ -294,16 +309,16 @@ class CaseService:
                 )
             now = self.clock()
             evidence = Evidence(sha, name[:200], len(data), media_type[:100], actor, now, source)
-            timeline = append(
-                record.timeline,
+            await self._commit(
+                record,
+                replace(case, evidence=(*case.evidence, evidence)),
+                [Notice.CARD_UPDATE],
                 at=now,
                 actor=who(actor),
                 kind="evidence_retained",
                 summary=f"Evidence kept: {evidence.name} (SHA-256 {sha[:12]}…)",
                 after={k: v for k, v in to_plain(evidence).items() if k != "captured_by"},
             )
-            case = replace(case, evidence=(*case.evidence, evidence))
-            await self._save(record, case, timeline, [Notice.CARD_UPDATE])
             return evidence
 
         return await self._serialised(reference, op)
@@ -365,8 +380,8 @@ class CaseService:
             errors["actions"] = "Tick at least one action to approve, or decline the report."
         if "other_action" in actions and not other_action:
             errors["other_action"] = "Say what the other action (5.1.8) is."
-        if len(other_action) > MAX_REASON:
-            errors["other_action"] = f"Please keep this under {MAX_REASON} characters."
+        if other_action:
+            errors.update(text_errors(other_action, "other_action", ""))
 
         async def op() -> Outcome:
             record, done = await self._decision_precheck(reference, actor, version)
@@ -388,12 +403,7 @@ class CaseService:
             record, done = await self._decision_precheck(reference, actor, version)
             if done:
                 return done
-            if not reason:
-                raise FormErrors(
-                    {"reason": "Say why the report is declined; the reporter is told."}
-                )
-            if len(reason) > MAX_REASON:
-                raise FormErrors({"reason": f"Please keep this under {MAX_REASON} characters."})
+            check_text(reason, "reason", "Say why the report is declined; the reporter is told.")
             decision = Decision(DecisionKind.DECLINED, actor, self.clock(), reason=reason)
             return await self._decide(record, decision, Status.DECLINED)
 
@@ -460,34 +470,26 @@ class CaseService:
             record, done = await self._decision_precheck(reference, actor, version)
             if done:
                 return done
-            if not question:
-                raise FormErrors({"question": "Write the question for the reporter."})
-            if len(question) > MAX_REASON:
-                raise FormErrors({"question": f"Please keep this under {MAX_REASON} characters."})
+            check_text(question, "question", "Write the question for the reporter.")
             status = check_transition(case.status, Status.MORE_INFO_REQUESTED)
             now = self.clock()
             request = InfoRequest(question, actor, now)
-            timeline = append(
-                record.timeline,
+            return await self._commit(
+                record,
+                replace(
+                    case,
+                    status=status,
+                    version=case.version + 1,
+                    info_requests=(*case.info_requests, request),
+                ),
+                [Notice.CARD_UPDATE, Notice.INFO_QUESTION],
                 at=now,
                 actor=who(actor),
                 kind="more_info_requested",
                 summary=f"More information asked for by {actor.email}",
                 before={"status": case.status.value, "version": case.version},
-                after={
-                    "status": status.value,
-                    "version": case.version + 1,
-                    "question": question,
-                },
+                after={"status": status.value, "version": case.version + 1, "question": question},
             )
-            case = replace(
-                case,
-                status=status,
-                version=case.version + 1,
-                info_requests=(*case.info_requests, request),
-            )
-            await self._save(record, case, timeline, [Notice.CARD_UPDATE, Notice.INFO_QUESTION])
-            return Outcome(case, True)
 
         return await self._serialised(reference, op)
 
@@ -503,36 +505,25 @@ class CaseService:
             pending = [n for n, r in enumerate(case.info_requests) if not r.answer]
             if not pending or case.status is not Status.MORE_INFO_REQUESTED:
                 return Outcome(case, False, "There is no open question on this case any more.")
-            if not answer:
-                raise FormErrors({"answer": "Write your answer."})
-            if len(answer) > MAX_REASON * 2:
-                raise FormErrors({"answer": f"Please keep this under {MAX_REASON * 2} characters."})
+            check_text(answer, "answer", "Write your answer.", MAX_REASON * 2)
             now = self.clock()
             n = pending[-1]
             status = check_transition(case.status, Status.AWAITING_DECISION)
             requests = list(case.info_requests)
             requests[n] = replace(requests[n], answer=answer, answered_at=now)
-            timeline = append(
-                record.timeline,
+            return await self._commit(
+                record,
+                replace(
+                    case, status=status, version=case.version + 1, info_requests=tuple(requests)
+                ),
+                [Notice.INFO_ANSWER, Notice.CARD_UPDATE],
                 at=now,
                 actor=who(actor),
                 kind="information_added",
                 summary=f"The reporter answered: {len(answer)} characters",
                 before={"status": case.status.value, "version": case.version},
-                after={
-                    "status": status.value,
-                    "version": case.version + 1,
-                    "answer": answer,
-                },
+                after={"status": status.value, "version": case.version + 1, "answer": answer},
             )
-            case = replace(
-                case,
-                status=status,
-                version=case.version + 1,
-                info_requests=tuple(requests),
-            )
-            await self._save(record, case, timeline, [Notice.INFO_ANSWER, Notice.CARD_UPDATE])
-            return Outcome(case, True)
 
         return await self._serialised(reference, op)
 
@@ -573,13 +564,8 @@ class CaseService:
             if not task.is_open:
                 by = task.done_by.name or task.done_by.email if task.done_by else "someone"
                 return Outcome(case, False, f"That task is already {task.status.value} ({by}).")
-            errors = {}
-            if not result:
-                errors["result"] = "Say what was done."
-            if len(result) > MAX_REASON or len(result_reference) > 200:
-                errors["result"] = "Please keep this shorter."
-            if errors:
-                raise FormErrors(errors)
+            check_text(result, "result", "Say what was done.")
+            check_text(result_reference or "-", "reference", "", limit=200)
             now = self.clock()
             done = complete(
                 task, actor, now, result, result_reference, self.policy, self.trust.hours
@@ -587,8 +573,10 @@ class CaseService:
             status = case.status
             if status is Status.APPROVED:
                 status = check_transition(status, Status.IN_PROGRESS)
-            timeline = append(
-                record.timeline,
+            return await self._commit(
+                record,
+                replace(case, status=status, tasks=replace_task(case.tasks, done)),
+                [Notice.CARD_UPDATE],
                 at=now,
                 actor=who(actor),
                 kind="task_done",
@@ -601,9 +589,6 @@ class CaseService:
                     "reference": result_reference,
                 },
             )
-            case = replace(case, status=status, tasks=replace_task(case.tasks, done))
-            await self._save(record, case, timeline, [Notice.CARD_UPDATE])
-            return Outcome(case, True)
 
         return await self._serialised(reference, op)
 
@@ -622,21 +607,19 @@ class CaseService:
                 raise FormErrors({"owner": "Choose a member of the trust's staff."})
             if new_owner.email.lower() == task.owner.email:
                 return Outcome(case, False, "That person already owns the task.")
-            now = self.clock()
             moved = replace(task, owner=replace(new_owner, email=new_owner.email.lower()))
-            timeline = append(
-                record.timeline,
-                at=now,
+            return await self._commit(
+                record,
+                replace(case, tasks=replace_task(case.tasks, moved)),
+                [Notice.CARD_UPDATE, Notice.TASK_ASSIGNED],
+                detail=task.id,
+                at=self.clock(),
                 actor=who(actor),
                 kind="task_reassigned",
                 summary=f"Task {task.id} reassigned to {new_owner.email}",
                 before={"owner": task.owner.email},
                 after={"owner": moved.owner.email, "task": task.id},
             )
-            case = replace(case, tasks=replace_task(case.tasks, moved))
-            notices = [Notice.CARD_UPDATE, Notice.TASK_ASSIGNED]
-            await self._save(record, case, timeline, notices, detail=task.id)
-            return Outcome(case, True)
 
         return await self._serialised(reference, op)
 
@@ -652,8 +635,9 @@ class CaseService:
             if snoozed_since_last_reminder(record.timeline, task.id):
                 return Outcome(case, False, "Already snoozed.")
             later = self.trust.hours.next_working_day(max(self.clock(), task.remind_at))
-            timeline = append(
-                record.timeline,
+            return await self._commit(
+                record,
+                replace(case, tasks=replace_task(case.tasks, replace(task, remind_at=later))),
                 at=self.clock(),
                 actor=who(actor),
                 kind="reminder_snoozed",
@@ -661,9 +645,6 @@ class CaseService:
                 before={"remind_at": task.remind_at.isoformat()},
                 after={"remind_at": later.isoformat(), "task": task.id},
             )
-            case = replace(case, tasks=replace_task(case.tasks, replace(task, remind_at=later)))
-            await self._save(record, case, timeline)
-            return Outcome(case, True)
 
         return await self._serialised(reference, op)
 
@@ -687,18 +668,16 @@ class CaseService:
             ]
             if answered and task.remind_at is None:
                 return Outcome(case, False, "Already answered.")
-            now = self.clock()
-            timeline = append(
-                record.timeline,
-                at=now,
+            return await self._commit(
+                record,
+                replace(case, tasks=replace_task(case.tasks, replace(task, remind_at=None))),
+                [Notice.CARD_UPDATE],
+                at=self.clock(),
                 actor=who(actor),
                 kind="post_check_answered",
                 summary=f"The post is {'still up' if still_up else 'removed'} (task {task.id})",
                 after={"task": task.id, "still_up": still_up},
             )
-            case = replace(case, tasks=replace_task(case.tasks, replace(task, remind_at=None)))
-            await self._save(record, case, timeline, [Notice.CARD_UPDATE])
-            return Outcome(case, True)
 
         return await self._serialised(reference, op)
 
@@ -719,10 +698,7 @@ class CaseService:
             except ValueError:
                 errors["outcome"] = "Choose how the case ended."
                 result = CaseOutcome.NO_FURTHER_ACTION
-            if not note:
-                errors["note"] = "A closing note is needed for the record."
-            elif len(note) > MAX_REASON:
-                errors["note"] = f"Please keep this under {MAX_REASON} characters."
+            errors.update(text_errors(note, "note", "A closing note is needed for the record."))
             still_open = open_tasks(case.tasks)
             if still_open and result is not CaseOutcome.NO_FURTHER_ACTION and not errors:
                 errors["outcome"] = (
@@ -736,9 +712,10 @@ class CaseService:
             status = check_transition(case.status, Status.CLOSED)
             now = self.clock()
             closure = Closure(result, note, actor, now)
-            tasks = cancel_open(case.tasks)
-            timeline = append(
-                record.timeline,
+            return await self._commit(
+                record,
+                replace(case, status=status, closure=closure, tasks=cancel_open(case.tasks)),
+                [Notice.CARD_UPDATE, Notice.CASE_CLOSED],
                 at=now,
                 actor=who(actor),
                 kind="case_closed",
@@ -746,9 +723,6 @@ class CaseService:
                 before={"status": case.status.value, "open_tasks": len(still_open)},
                 after={"status": status.value, "outcome": result.value, "note": note},
             )
-            case = replace(case, status=status, closure=closure, tasks=tasks)
-            await self._save(record, case, timeline, [Notice.CARD_UPDATE, Notice.CASE_CLOSED])
-            return Outcome(case, True)
 
         return await self._serialised(reference, op)
 
@@ -761,13 +735,13 @@ class CaseService:
             self._check_approver(actor, case)
             if case.status is not Status.CLOSED:
                 return Outcome(case, False, f"{case.reference} is not closed.")
-            if not reason:
-                raise FormErrors({"reason": "Say why the case is reopened."})
+            check_text(reason, "reason", "Say why the case is reopened.")
             status = check_transition(case.status, Status.REOPENED)
-            now = self.clock()
-            timeline = append(
-                record.timeline,
-                at=now,
+            return await self._commit(
+                record,
+                replace(case, status=status, closure=None),
+                [Notice.CARD_UPDATE],
+                at=self.clock(),
                 actor=who(actor),
                 kind="case_reopened",
                 summary=f"Reopened by {actor.email}",
@@ -777,9 +751,6 @@ class CaseService:
                 },
                 after={"status": status.value, "reason": reason},
             )
-            case = replace(case, status=status, closure=None)
-            await self._save(record, case, timeline, [Notice.CARD_UPDATE])
-            return Outcome(case, True)
 
         return await self._serialised(reference, op)
 
@@ -871,6 +842,20 @@ class CaseService:
         if notices:
             self._changed()
         return saved
+
+    async def _commit(
+        self,
+        record: CaseFile,
+        case: Case,
+        notices: Sequence[Notice] = (),
+        *,
+        detail: str = "",
+        **event: Any,
+    ) -> Outcome:
+        """Save the changed case with one more timeline event (event: append's keywords)."""
+        timeline = append(record.timeline, **event)
+        await self._save(record, case, timeline, notices, detail)
+        return Outcome(case, True)
 
     def _changed(self) -> None:
         for listener in self._listeners:
