@@ -41,6 +41,21 @@ def modal_errors(exc: FormErrors, inputs: Mapping[str, InputId]) -> dict[str, st
     return {inputs.get(k, fallback).value: v for k, v in exc.errors.items()}
 
 
+async def answer_modal(
+    ack: Ack, reference: str, call: Awaitable[Outcome], inputs: Mapping[str, InputId]
+) -> None:
+    """Answer a modal's submission: its errors in the modal, a refusal, or the outcome."""
+    try:
+        outcome = await call
+    except FormErrors as exc:
+        await ack(response_action="errors", errors=modal_errors(exc, inputs))
+        return
+    except BotError as exc:
+        await refuse(ack, reference, exc)
+        return
+    await finish(ack, outcome)
+
+
 async def finish(ack: Ack, outcome: Outcome) -> None:
     """Close the modal when the change was made, else say in it why not."""
     if outcome.applied:
@@ -115,21 +130,18 @@ class FollowThrough:
         payload = TaskPayload.decode(view.get("private_metadata"))
         values = state_values(view.get("state"))
         actor = await self.directory.actor(user_id(body))
-        try:
-            outcome = await self.service.complete_task(
+        await answer_modal(
+            ack,
+            payload.reference,
+            self.service.complete_task(
                 payload.reference,
                 actor,
                 payload.task_id,
                 str(values.get(InputId.TASK_RESULT.value) or ""),
                 str(values.get(InputId.TASK_REFERENCE.value) or ""),
-            )
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=modal_errors(exc, TASK_DONE_INPUTS))
-            return
-        except BotError as exc:
-            await refuse(ack, payload.reference, exc)
-            return
-        await finish(ack, outcome)
+            ),
+            TASK_DONE_INPUTS,
+        )
 
     async def open_reassign(self, body: Body) -> None:
         found = await self._open_task(body)
@@ -151,17 +163,12 @@ class FollowThrough:
             return
         actor = await self.directory.actor(user_id(body))
         owner = await self.directory.actor(chosen)
-        try:
-            outcome = await self.service.reassign_task(
-                payload.reference, actor, payload.task_id, owner
-            )
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=modal_errors(exc, REASSIGN_INPUTS))
-            return
-        except BotError as exc:
-            await refuse(ack, payload.reference, exc)
-            return
-        await finish(ack, outcome)
+        await answer_modal(
+            ack,
+            payload.reference,
+            self.service.reassign_task(payload.reference, actor, payload.task_id, owner),
+            REASSIGN_INPUTS,
+        )
 
     async def snooze(self, body: Body) -> None:
         payload = task_payload(body)
@@ -240,20 +247,17 @@ class FollowThrough:
         payload = CasePayload.decode(view.get("private_metadata"))
         values = state_values(view.get("state"))
         actor = await self.directory.actor(user_id(body))
-        try:
-            outcome = await self.service.close(
+        await answer_modal(
+            ack,
+            payload.reference,
+            self.service.close(
                 payload.reference,
                 actor,
                 str(values.get(InputId.CLOSE_OUTCOME.value) or ""),
                 str(values.get(InputId.CLOSE_NOTE.value) or ""),
-            )
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=modal_errors(exc, CLOSE_INPUTS))
-            return
-        except BotError as exc:
-            await refuse(ack, payload.reference, exc)
-            return
-        await finish(ack, outcome)
+            ),
+            CLOSE_INPUTS,
+        )
 
     async def open_reopen(self, body: Body) -> None:
         found = await self._approver_case(body)
@@ -276,15 +280,12 @@ class FollowThrough:
         payload = CasePayload.decode(view.get("private_metadata"))
         reason = str(state_values(view.get("state")).get(InputId.REOPEN_REASON.value) or "")
         actor = await self.directory.actor(user_id(body))
-        try:
-            outcome = await self.service.reopen(payload.reference, actor, reason)
-        except FormErrors as exc:
-            await ack(response_action="errors", errors=modal_errors(exc, REOPEN_INPUTS))
-            return
-        except BotError as exc:
-            await refuse(ack, payload.reference, exc)
-            return
-        await finish(ack, outcome)
+        await answer_modal(
+            ack,
+            payload.reference,
+            self.service.reopen(payload.reference, actor, reason),
+            REOPEN_INPUTS,
+        )
 
     # files
 
