@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.background import BackgroundLoop
 from bot.models import CaseFile, MessageRef, OutboxMessage
 from bot.service import CaseService, utcnow
 
@@ -31,7 +32,9 @@ class Sender(Protocol):
     async def deliver(self, record: CaseFile, message: OutboxMessage) -> Sequence[MessageRef]: ...
 
 
-class OutboxWorker:
+class OutboxWorker(BackgroundLoop):
+    name = "outbox"
+
     def __init__(
         self,
         service: CaseService,
@@ -47,7 +50,6 @@ class OutboxWorker:
         self.clock = clock
         self.max_backoff = max_backoff
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._gate = asyncio.Semaphore(concurrency)
         # Several instances may share a store: a case's messages go out from one at a time.
         self.lease_seconds = lease_seconds
@@ -57,17 +59,6 @@ class OutboxWorker:
 
     def wake(self) -> None:
         self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def _run(self) -> None:
         while True:

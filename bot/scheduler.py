@@ -5,27 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from bot.background import BackgroundLoop
 from bot.service import CaseService
 
 log = logging.getLogger(__name__)
 
 
-class ReminderLoop:
+class ReminderLoop(BackgroundLoop):
+    name = "reminders"
+
     def __init__(self, service: CaseService, interval: float = 60.0) -> None:
         self.service = service
         self.interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="reminders")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def _run(self) -> None:
         while True:
