@@ -93,12 +93,18 @@ def make_channels(
         channels.append(WebChannel(settings, service, files))
     if settings.slack.enabled:
         from handlers.slack import SlackChannel
+        from handlers.storage_errors import install_slack
 
-        channels.append(SlackChannel(settings, service, files))
+        slack = SlackChannel(settings, service, files)
+        install_slack(slack.bolt)  # a report the disk refused is said so in the modal
+        channels.append(slack)
     if settings.teams.enabled:
+        from handlers.storage_errors import install_teams
         from handlers.teams import TeamsChannel
 
-        channels.append(TeamsChannel(settings, service, files))
+        teams = TeamsChannel(settings, service, files)
+        install_teams(teams.adapter)  # and on the card
+        channels.append(teams)
     return channels
 
 

@@ -6,9 +6,6 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-from docx import Document
-from docx.shared import Pt
-
 from bot.config import School, Trust
 from bot.models import Case
 from bot.policy import Policy
@@ -88,6 +85,10 @@ def letter_paragraphs(
 
 def warning_letter(case: Case, policy: Policy, trust: Trust, school: School, today: date) -> bytes:
     """The 5.1.1 letter as a Word document, for the head to check, sign and send."""
+    # python-docx takes a tenth of a second to import: only a letter needs it, not start-up.
+    from docx import Document
+    from docx.shared import Pt
+
     doc = Document()
     doc.styles["Normal"].font.name = "Arial"
     doc.styles["Normal"].font.size = Pt(11)
