@@ -15,8 +15,11 @@ from bot.errors import StorageUnavailable
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-def write_durably(path: Path, data: bytes) -> None:
-    """Write to a temporary file, fsync it, rename it over path, fsync the folder."""
+def write_durably(path: Path, data: bytes, sync: bool = True) -> None:
+    """Write to a temporary file, fsync it, rename it over path, fsync the folder.
+
+    sync=False skips both fsyncs, for scratch data (form drafts) that may be lost in a crash.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -24,15 +27,17 @@ def write_durably(path: Path, data: bytes) -> None:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            os.fsync(fd)
+            if sync:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        if sync:
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         why = (

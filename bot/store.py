@@ -8,6 +8,11 @@ from typing import Any, Protocol
 from bot.models import CaseFile, CaseSummary
 
 
+def is_scratch(table: str) -> bool:
+    """Drafts of forms: nothing in them has been acknowledged, so a crash may lose them."""
+    return table.endswith("drafts")
+
+
 class Store(Protocol):
     """Every write returns only once it is durable; a crash leaves the old or the new state."""
 
@@ -69,7 +74,9 @@ class Store(Protocol):
 
     async def get_value(self, table: str, key: str) -> dict[str, Any] | None: ...
 
-    async def put_value(self, table: str, key: str, value: dict[str, Any]) -> None: ...
+    async def put_value(self, table: str, key: str, value: dict[str, Any]) -> None:
+        """Keep a value; a store may write drafts tables without fsync (see is_scratch)."""
+        ...
 
     async def delete_value(self, table: str, key: str) -> None: ...
 

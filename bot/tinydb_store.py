@@ -9,21 +9,25 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
+from tinydb.table import Table
 
 from bot import case_index
 from bot.case_index import Entry
 from bot.errors import Conflict
 from bot.files import EvidenceFiles, remove_durably, write_durably
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
+from bot.store import is_scratch
 
 REFERENCE = re.compile(r"^([A-Z][A-Z0-9]{1,7})-(\d{4})-(\d{4,})$")
 INDEX_FILE = "case-index.json"
+VALUE_TABLE = re.compile(r"[a-z][a-z0-9_]{0,40}")
+T = TypeVar("T")
 # An open that had to read more case files than this saves a fresh snapshot straight away, so
 # a server that is always killed (never closed) does not read ever more files at each start.
 RESNAPSHOT_AFTER = 1000
@@ -46,6 +50,38 @@ class DurableJSONStorage(Storage):
 
     def close(self) -> None:
         pass
+
+
+class CachedDurableStorage(DurableJSONStorage):
+    """For the small value tables this process owns: reads come from memory, writes are durable.
+
+    Stock TinyDB re-reads and re-parses the file for every query; a value table is read on every
+    step of a form, so the last state written is kept. A failed write drops the cache, so memory
+    never holds what the disk does not.
+    """
+
+    def __init__(self, path: str | Path, sync: bool = True) -> None:
+        super().__init__(path)
+        self.sync = sync
+        self._data: dict[str, dict[str, Any]] | None = None
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        if self._data is None:
+            try:
+                self._data = super().read()
+            except ValueError:
+                if self.sync:
+                    raise
+                self._data = None  # scratch written without fsync, cut by a crash: start empty
+        return self._data
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        try:
+            write_durably(self.path, json.dumps(data, ensure_ascii=False).encode(), self.sync)
+        except Exception:
+            self._data = None
+            raise
+        self._data = data
 
 
 def _tables(record: CaseFile) -> dict[str, dict[str, Any]]:
@@ -72,7 +108,7 @@ def _plain(tables: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 class TinyDBStore:
-    """Cases under DATA_DIR/cases, evidence under DATA_DIR/evidence, the rest in directory.json.
+    """Cases under DATA_DIR/cases, evidence under DATA_DIR/evidence, values under DATA_DIR/values.
 
     A write touches one small file whatever the number of cases; an in-memory index of
     summaries answers listings without reading every file. The index is saved to
@@ -91,7 +127,10 @@ class TinyDBStore:
         self._pending: set[str] = set()
         self._sequences: dict[tuple[str, int], int] = {}
         self._case_locks: dict[str, threading.Lock] = {}
-        self._directory: TinyDB | None = None
+        self._directory: bool | None = None  # open: the value tables may be used
+        self.values_dir = self.root / "values"
+        self._values: dict[str, TinyDB] = {}
+        self._value_locks: dict[str, threading.Lock] = {}
         self._leases: dict[str, tuple[str, float]] = {}  # one process: memory is enough
         self._snapshotter: threading.Thread | None = None
         self._builder: threading.Thread | None = None  # summaries from the snapshot, after open
@@ -105,7 +144,8 @@ class TinyDBStore:
         for d in (self.root, self.cases_dir, self.evidence_dir):
             d.mkdir(parents=True, exist_ok=True)
         read = self._load_index()
-        self._directory = TinyDB(self.root / "directory.json", storage=DurableJSONStorage)
+        self.values_dir.mkdir(exist_ok=True)
+        self._directory = True
         # Everything loaded so far lives as long as the process: the cyclic collector need not
         # walk it again (with 100,000 cases a full pass was a 100 ms pause in some request).
         gc.freeze()
@@ -212,7 +252,9 @@ class TinyDBStore:
         if self._snapshotter is not None:
             await asyncio.to_thread(self._snapshotter.join)
         if self._directory is not None:
-            self._directory.close()
+            for db in self._values.values():
+                db.close()
+            self._values.clear()
             self._directory = None
             await asyncio.to_thread(self._save_index)
 
@@ -376,40 +418,51 @@ class TinyDBStore:
     async def put_evidence(self, data: bytes) -> str:
         return await self._evidence.put(data)
 
-    # small keyed values: conversation references, drafts
+    # small keyed values (conversation references, drafts, inboxes): a TinyDB file per table,
+    # so a form step rewrites its drafts, not every value the bot keeps; drafts skip fsync
 
-    def _table(self, table: str):  # noqa: ANN202 - TinyDB's Table
-        assert self._directory is not None, "store not open"
-        return self._directory.table(table)
+    def _table(self, table: str) -> Table:
+        if not VALUE_TABLE.fullmatch(table):
+            raise ValueError("not a value table name")
+        with self._lock:
+            db = self._values.get(table)
+            if db is None:
+                path = self.values_dir / f"{table}.json"
+                db = TinyDB(path, storage=CachedDurableStorage, sync=not is_scratch(table))
+                self._values[table] = db
+                self._value_locks[table] = threading.Lock()
+            return db.table("values")
+
+    def _on_table(self, table: str, work: Callable[[Table], T]) -> T:
+        values = self._table(table)
+        with self._value_locks[table]:
+            return work(values)
 
     async def get_value(self, table: str, key: str) -> dict[str, Any] | None:
-        def get() -> dict[str, Any] | None:
-            with self._lock:
-                doc = self._table(table).get(Query().key == key)
+        def get(values: Table) -> dict[str, Any] | None:
+            doc = values.get(Query().key == key)
             return dict(doc["value"]) if doc else None
 
-        return await asyncio.to_thread(get)
+        return await asyncio.to_thread(self._on_table, table, get)
 
     async def put_value(self, table: str, key: str, value: dict[str, Any]) -> None:
-        def put() -> None:
-            with self._lock:
-                self._table(table).upsert({"key": key, "value": value}, Query().key == key)
+        def put(values: Table) -> None:
+            values.upsert({"key": key, "value": value}, Query().key == key)
 
-        await asyncio.to_thread(put)
+        await asyncio.to_thread(self._on_table, table, put)
 
     async def tables(self) -> list[str]:
         """The names of the value tables (for copying them to another store)."""
-        with self._lock:
-            assert self._directory is not None, "store not open"
-            return sorted(self._directory.tables())
+        return sorted(p.stem for p in self.values_dir.glob("*.json"))
 
     async def values(self, table: str) -> dict[str, dict[str, Any]]:
-        with self._lock:
-            return {d["key"]: dict(d["value"]) for d in self._table(table).all()}
+        def every(values: Table) -> dict[str, dict[str, Any]]:
+            return {d["key"]: dict(d["value"]) for d in values.all()}
+
+        return await asyncio.to_thread(self._on_table, table, every)
 
     async def delete_value(self, table: str, key: str) -> None:
-        def delete() -> None:
-            with self._lock:
-                self._table(table).remove(Query().key == key)
+        def delete(values: Table) -> None:
+            values.remove(Query().key == key)
 
-        await asyncio.to_thread(delete)
+        await asyncio.to_thread(self._on_table, table, delete)

@@ -195,7 +195,7 @@ def test_purge_removes_old_closed_cases_and_their_files_only(tmp_path):
     assert evidence == {sha[b"shared"], sha[b"recent"]}
     for gone in (refs["old_closed"], refs["old_closed_shared"]):
         assert not any(gone in p.read_text() for p in (data / "cases").glob("*.json"))
-    directory = (data / "directory.json").read_text()
+    directory = (data / "values" / "purged.json").read_text()
     assert refs["old_closed"] in directory and "teacher@" not in directory
     assert run("audit", "verify", **env).returncode == 0
     again = run("purge", **env)
