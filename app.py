@@ -92,14 +92,14 @@ def make_channels(
 
         channels.append(WebChannel(settings, service, files))
     if settings.slack.enabled:
+        from handlers.failures import install_slack
         from handlers.slack import SlackChannel
-        from handlers.storage_errors import install_slack
 
         slack = SlackChannel(settings, service, files)
         install_slack(slack.bolt)  # a report the disk refused is said so in the modal
         channels.append(slack)
     if settings.teams.enabled:
-        from handlers.storage_errors import install_teams
+        from handlers.failures import install_teams
         from handlers.teams import TeamsChannel
 
         teams = TeamsChannel(settings, service, files)
@@ -122,7 +122,16 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
         idle_poll=1.0 if getattr(store, "shared", False) else 30.0,
     )
     reminders = ReminderLoop(service)
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    guards = []  # malformed or forged platform requests get a 4xx, never a 500
+    if settings.slack.enabled:
+        from handlers.failures import slack_guard
+
+        guards.append(slack_guard(settings.slack_signing_secret))
+    if settings.teams.enabled:
+        from handlers.failures import teams_guard
+
+        guards.append(teams_guard)
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=guards)
     app[STORE_KEY] = service
     app[FILES_KEY] = files
     started = time.monotonic()

@@ -1,19 +1,22 @@
-"""When the store cannot save (disk full, I/O error): say so plainly, on Slack and on Teams."""
+"""Failed requests: a store that cannot save is said plainly; a malformed request gets a 400."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
+from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import StorageUnavailable
@@ -23,6 +26,16 @@ from cards import teams as teams_cards
 log = logging.getLogger(__name__)
 TITLE = "Not saved"
 ACK_POLL_S = 0.02  # twice Bolt's poll for the ack of a listener that runs after it
+EVENTS_PATH = "/slack/events"  # where handlers.slack mounts Bolt
+ACTIVITIES_PATH = "/api/messages"  # where handlers.teams takes Bot Framework activities
+# What the frameworks raise on a payload of the wrong shape: Bolt on block_actions with no
+# actions (its to_action indexes actions[0]) or null for an action; msrest's deserializers
+# (ValueErrors) on a list where an object goes; the bot on an activity without `from`.
+SHAPE_ERRORS = (IndexError, KeyError, TypeError, AttributeError, ValueError)
+MALFORMED = "Malformed Slack request."
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 def explain(exc: StorageUnavailable) -> str:
@@ -40,6 +53,11 @@ def install_slack(bolt: AsyncApp) -> None:
     async def on_error(
         error: Exception, body: dict[str, Any], client: AsyncWebClient
     ) -> BoltResponse | None:
+        if isinstance(error, SHAPE_ERRORS):
+            # Bolt's matchers and our listeners read what the payload promises; a payload that
+            # breaks that promise is the sender's fault. Logged in full, answered 400.
+            log.warning("a Slack request could not be handled: %r", error, exc_info=error)
+            return BoltResponse(status=HTTPStatus.BAD_REQUEST, body=MALFORMED)
         if not isinstance(error, StorageUnavailable):
             log.error("a Slack listener failed: %s", type(error).__name__, exc_info=error)
             return None  # Bolt answers 500, as it does without this handler
@@ -84,3 +102,48 @@ def install_teams(adapter: CloudAdapter) -> None:
             await context.send_activity(explain(error))
 
     adapter.on_turn_error = on_turn_error
+
+
+def slack_guard(signing_secret: str) -> Middleware:
+    """Check the signature before Bolt reads the body (Bolt parses first: a forged, broken
+    body was a 500, not a 401), and answer 400 to a signed body of a shape Bolt cannot read."""
+    verifier = SignatureVerifier(signing_secret)
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path != EVENTS_PATH or request.method != "POST":
+            return await handler(request)
+        try:
+            # Slack signs UTF-8 only (slack_sdk cannot check anything else), and a timestamp
+            # that is not a number makes slack_sdk's int() raise: neither is Slack.
+            body = (await request.read()).decode("utf-8")
+            valid = verifier.is_valid_request(body, request.headers)
+        except ValueError:
+            valid = False
+        if not valid:
+            return web.Response(status=HTTPStatus.UNAUTHORIZED, text="Invalid signature.")
+        try:
+            return await handler(request)
+        except SHAPE_ERRORS as exc:
+            log.warning("a Slack request of a shape Bolt cannot read: %r", exc, exc_info=exc)
+            return web.Response(status=HTTPStatus.BAD_REQUEST, text=MALFORMED)
+
+    return guard
+
+
+@web.middleware
+async def teams_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An activity of a shape botbuilder or the bot cannot read (a list where an object goes,
+    no `from`): 400 and a log line, where it was a 500 from deep inside the framework."""
+    if request.path != ACTIVITIES_PATH:
+        return await handler(request)
+    try:
+        response = await handler(request)
+    except SHAPE_ERRORS as exc:
+        log.warning("a Teams activity of a shape that cannot be read: %r", exc, exc_info=exc)
+        return web.Response(status=HTTPStatus.BAD_REQUEST, text="Malformed activity.")
+    if response.status == HTTPStatus.NOT_IMPLEMENTED:
+        # botbuilder's answer to an invoke name no handler knows: the sender's mistake, not
+        # a server fault (no 5xx for anything a client can send).
+        return web.Response(status=HTTPStatus.BAD_REQUEST, text="Unknown invoke.")
+    return response

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
 from tests.e2e import teams_support as tsup
 from tests.e2e.slack_support import STEP_PEOPLE, STEP_POST, STEP_WHAT, World, world
 from tests.fakes.slack_session import LEADERS, TEACHER
-from tests.faults.support import FULL, duplicates
+from tests.faults.support import FULL, duplicates, teams_report
 
 __all__ = ["world"]  # the Slack world fixture, used by name
 REPORTS = 6 if FULL else 3
@@ -64,29 +63,6 @@ async def test_slack_outage_keeps_acks_prompt_and_delivers_every_notice_once(wor
     assert duplicates(sent) == {}, world.api.describe_calls()
 
 
-async def form_card(t: tsup.Teams, before: int) -> dict:
-    """The report form the bot sent to the teacher after `before` messages (not a notice)."""
-    for _ in range(500):
-        for call in t.connector.sent(tsup.chat(tsup.TEACHER).id)[before:]:
-            card = tsup.sent_card(call)
-            data = (card.get("actions") or [{}])[0].get("data") or {}
-            if "form" in data:
-                return card
-        await asyncio.sleep(0.02)
-    raise AssertionError(t.connector.summary())
-
-
-async def report(t: tsup.Teams) -> dict:
-    """The teacher's report in the chat: the form, its review, its submission."""
-    before = len(t.connector.sent(tsup.chat(tsup.TEACHER).id))
-    await t.say(tsup.TEACHER, "report")
-    card = await form_card(t, before)
-    values = tsup.flatten(tsup.answers_values())
-    form = {"form": card["actions"][0]["data"]["form"]}
-    summary = await t.execute(tsup.TEACHER, "report_next", {**form, **values})
-    return await t.execute(tsup.TEACHER, "report_submit", summary["actions"][0]["data"])
-
-
 async def test_teams_outage_keeps_invokes_prompt_and_delivers_every_notice_once(tmp_path: Path):
     async with tsup.teams_world(tmp_path / "data") as t:
         for user in (tsup.TEACHER, tsup.HEAD, tsup.DEPUTY):
@@ -101,7 +77,7 @@ async def test_teams_outage_keeps_invokes_prompt_and_delivers_every_notice_once(
         slowest, references = 0.0, []
         for _ in range(REPORTS):
             started = time.monotonic()
-            filed = await report(t)
+            filed = await teams_report(t)
             slowest = max(slowest, time.monotonic() - started)
             references.append(filed["body"][0]["text"].split()[1])
         # t.report is three requests (say, review, submit): each took less than the whole.
