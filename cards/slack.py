@@ -134,6 +134,28 @@ def plain(text: str, limit: int = MAX_SECTION_TEXT) -> PlainTextObject:
     return PlainTextObject(text=clip(text, limit), emoji=True)
 
 
+def asking_modal(
+    callback_id: str,
+    title: str,
+    submit: str,
+    metadata: str,
+    *,
+    blocks: Sequence[Block],
+    notify_on_close: bool = False,
+) -> View:
+    """A modal that asks something: its title, its submit button, Cancel, and what it carries."""
+    return View(
+        type="modal",
+        callback_id=callback_id,
+        title=plain(title, MAX_TITLE),
+        submit=plain(submit, MAX_TITLE),
+        close=plain("Cancel", MAX_TITLE),
+        private_metadata=metadata,
+        notify_on_close=notify_on_close,
+        blocks=list(blocks),
+    )
+
+
 def section(text: str) -> SectionBlock:
     return SectionBlock(text=mrkdwn(text))
 
@@ -249,13 +271,11 @@ def form_modal(
                 elements=[ButtonElement(text=plain("Back"), action_id=ActionId.FORM_BACK.value)],
             )
         )
-    return View(
-        type="modal",
-        callback_id=ViewId.REPORT.value,
-        title=plain(view.title, MAX_TITLE),
-        submit=plain(view.submit_label, MAX_TITLE),
-        close=plain("Cancel", MAX_TITLE),
-        private_metadata=metadata,
+    return asking_modal(
+        ViewId.REPORT.value,
+        view.title,
+        view.submit_label,
+        metadata,
         notify_on_close=True,
         blocks=blocks,
     )
@@ -279,13 +299,11 @@ def summary_modal(view: SummaryView, metadata: str) -> View:
     actions = "\n".join(action_line(a) for a in view.actions)
     blocks.append(section(f"*What the policy recommends*\n{actions}"))
     blocks.append(context(escape(view.note)))
-    return View(
-        type="modal",
-        callback_id=ViewId.REPORT.value,
-        title=plain(view.title, MAX_TITLE),
-        submit=plain(view.submit_label, MAX_TITLE),
-        close=plain("Cancel", MAX_TITLE),
-        private_metadata=metadata,
+    return asking_modal(
+        ViewId.REPORT.value,
+        view.title,
+        view.submit_label,
+        metadata,
         notify_on_close=True,
         blocks=fit(blocks, MAX_VIEW_BLOCKS),
     )
@@ -547,13 +565,11 @@ def text_modal(
     max_length: int = 2000,
 ) -> View:
     """A modal that asks one question in words: decline reason, question, answer."""
-    return View(
-        type="modal",
-        callback_id=callback.value,
-        title=plain(title, MAX_TITLE),
-        submit=plain(submit, MAX_TITLE),
-        close=plain("Cancel", MAX_TITLE),
-        private_metadata=metadata,
+    return asking_modal(
+        callback.value,
+        title,
+        submit,
+        metadata,
         blocks=[
             section(escape(intro)),
             InputBlock(
@@ -600,26 +616,22 @@ def task_done_modal(intro: str, reference_label: str, metadata: str) -> View:
                 ),
             )
         )
-    return View(
-        type="modal",
-        callback_id=ViewId.TASK_DONE.value,
-        title=plain("Mark the task done", MAX_TITLE),
-        submit=plain("Mark done", MAX_TITLE),
-        close=plain("Cancel", MAX_TITLE),
-        private_metadata=metadata,
+    return asking_modal(
+        ViewId.TASK_DONE.value,
+        "Mark the task done",
+        "Mark done",
+        metadata,
         blocks=blocks,
     )
 
 
 def reassign_modal(intro: str, metadata: str) -> View:
     """Reassign: pick any member of staff in Slack."""
-    return View(
-        type="modal",
-        callback_id=ViewId.TASK_REASSIGN.value,
-        title=plain("Reassign the task", MAX_TITLE),
-        submit=plain("Reassign", MAX_TITLE),
-        close=plain("Cancel", MAX_TITLE),
-        private_metadata=metadata,
+    return asking_modal(
+        ViewId.TASK_REASSIGN.value,
+        "Reassign the task",
+        "Reassign",
+        metadata,
         blocks=[
             section(escape(intro)),
             InputBlock(
@@ -635,13 +647,11 @@ def reassign_modal(intro: str, metadata: str) -> View:
 
 def close_modal(intro: str, metadata: str) -> View:
     """Close the case: how it ended (radio buttons) and a note for the record."""
-    return View(
-        type="modal",
-        callback_id=ViewId.CLOSE.value,
-        title=plain("Close the case", MAX_TITLE),
-        submit=plain("Close case", MAX_TITLE),
-        close=plain("Cancel", MAX_TITLE),
-        private_metadata=metadata,
+    return asking_modal(
+        ViewId.CLOSE.value,
+        "Close the case",
+        "Close case",
+        metadata,
         blocks=[
             section(escape(intro)),
             InputBlock(
