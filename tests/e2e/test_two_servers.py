@@ -112,6 +112,7 @@ async def test_two_instances_file_decide_and_notify_exactly_once(tmp_path: Path,
             api.fail_next("chat.postMessage", count=10_000, status=500)
             refs += [await report(a) for _ in range(WHILE_DOWN)]
             servers[0].kill()
+            await asyncio.sleep(0.5)  # a request the dead process sent meets the failing API too
             api.recover()
 
             year = datetime.now().year
