@@ -134,6 +134,9 @@ class TinyDBStore:
         self._leases: dict[str, tuple[str, float]] = {}  # one process: memory is enough
         self._snapshotter: threading.Thread | None = None
         self._builder: threading.Thread | None = None  # summaries from the snapshot, after open
+        # The cases folder as this store last left it (after open, or its own last write): a
+        # snapshot vouches for the folder only if nobody else has renamed a file into it since.
+        self._folder_seen: int | None = None
 
     # life cycle
 
@@ -144,6 +147,7 @@ class TinyDBStore:
         for d in (self.root, self.cases_dir, self.evidence_dir):
             d.mkdir(parents=True, exist_ok=True)
         read = self._load_index()
+        self._folder_seen = case_index.folder_stamp(self.cases_dir)[0]
         self.values_dir.mkdir(exist_ok=True)
         self._directory = True
         # Everything loaded so far lives as long as the process: the cyclic collector need not
@@ -243,9 +247,11 @@ class TinyDBStore:
             self._builder.join()
         folder: int | None = case_index.settled_folder_stamp(self.cases_dir)
         with self._lock:
-            entries = dict(self._entries)
-        if case_index.folder_stamp(self.cases_dir)[0] != folder:
-            folder = None  # a write landed meanwhile: the next open checks every file
+            entries, seen = dict(self._entries), self._folder_seen
+        if case_index.folder_stamp(self.cases_dir)[0] != folder or folder != seen:
+            # A write landed meanwhile, or another process wrote since this store last looked
+            # (a command run beside the server): the next open checks every file's own stamp.
+            folder = None
         case_index.save(self.root / INDEX_FILE, entries, folder)
 
     async def close(self) -> None:
@@ -335,6 +341,7 @@ class TinyDBStore:
             stamp = case_index.stamp(path.stat())  # no other writer: this is the file just written
             with self._lock:
                 self._index(record, stamp)
+                self._folder_seen = case_index.folder_stamp(self.cases_dir)[0]
 
     async def load(self, reference: str) -> CaseFile | None:
         try:
@@ -402,6 +409,7 @@ class TinyDBStore:
         with case_lock:
             remove_durably(path)
             with self._lock:
+                self._folder_seen = case_index.folder_stamp(self.cases_dir)[0]
                 self._entries.pop(reference, None)
                 self._pending.discard(reference)
                 for key in [k for k, r in self._submissions.items() if r == reference]:

@@ -113,3 +113,22 @@ async def test_summaries_that_do_not_parse_are_read_from_the_files(
     assert sorted(await again.summaries(), key=lambda s: s.reference) == before
     assert len(records) == 2
     await again.close()
+
+
+async def test_a_store_opened_beside_the_server_does_not_vouch_for_its_stale_view(
+    service: CaseService, store: TinyDBStore, make_answers
+):
+    """A command run beside the server (export, audit) closes after the server wrote: its
+    snapshot must not make the next start believe the old revision (the outbox would stick)."""
+    [record] = await filed(service, make_answers, 1)
+    beside = await reopened(store.root)  # sees revision 1
+    await service.approve(record.case.reference, HEAD, record.case.version, ["discuss"])
+    await beside.close()  # writes its snapshot after the server's write
+    restarted = await reopened(store.root)
+    loaded = await restarted.load(record.case.reference)
+    assert loaded is not None
+    [summary] = await restarted.summaries()
+    assert summary.status.value == "approved"
+    restarted_service = CaseService(restarted, service.trust, service.policy, service.clock)
+    await restarted_service.delivered(record.case.reference, loaded.outbox[0].id)  # no Conflict
+    await restarted.close()
