@@ -147,7 +147,11 @@ class TinyDBStore:
         for d in (self.root, self.cases_dir, self.evidence_dir):
             d.mkdir(parents=True, exist_ok=True)
         read = self._load_index()
-        self._folder_seen = case_index.folder_stamp(self.cases_dir)[0]
+        # Only a folder that has been still for a while is a fair witness: a write by another
+        # process in the same mtime tick as this look would not show.
+        stamp, mtime_ns = case_index.folder_stamp(self.cases_dir)
+        settled = time.time_ns() - mtime_ns >= case_index.SETTLE_NS
+        self._folder_seen = stamp if settled else None
         self.values_dir.mkdir(exist_ok=True)
         self._directory = True
         # Everything loaded so far lives as long as the process: the cyclic collector need not
