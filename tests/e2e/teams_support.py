@@ -100,15 +100,30 @@ class Teams:
 
     async def report(self, user: ta.TeamsUser, **overrides: Any) -> dict[str, Any]:
         """Fill the form in a personal chat and submit it; returns the last card."""
-        before = len(self.connector.sent())
+        before = len(self.connector.sent(chat(user).id))
         await self.say(user, "report")
-        card = sent_card((await self.wait_sent(before + 1))[-1])
+        card = await self.form_card(user, before)
         form_key = card["actions"][0]["data"]["form"]
         values = flatten(answers_values(**overrides))
         summary = await self.execute(user, "report_next", {"form": form_key, **values})
         submit = summary["actions"][0]
         assert submit["verb"] == "report_submit", summary
         return await self.execute(user, "report_submit", submit["data"])
+
+    async def form_card(self, user: ta.TeamsUser, before: int, timeout: float = 10.0) -> dict:
+        """The report form sent to this person after `before` messages in their chat.
+
+        Looked for by its form key, not taken as the last message: a notice (a receipt, a
+        reminder) may reach the same chat in between.
+        """
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            for call in self.connector.sent(chat(user).id)[before:]:
+                card = sent_card(call)
+                if "form" in ((card.get("actions") or [{}])[0].get("data") or {}):
+                    return card
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no report form reached {user.id}:\n{self.connector.summary()}")
 
     async def wait_sent(self, count: int, timeout: float = 10.0) -> list[ConnectorCall]:
         """Wait for `count` messages (sends and replies) in all; returns them all."""

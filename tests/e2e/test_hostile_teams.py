@@ -24,7 +24,6 @@ from tests.e2e.hostile_support import (
     settle,
     snapshot,
 )
-from tests.faults.support import teams_report
 
 # Everyone but Oak Primary's head and deputy: none of them may change its case.
 NOT_ALLOWED = [tsup.TEACHER, tsup.DSL, tsup.HEAD2, tsup.TEACHER2]
@@ -64,7 +63,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hostile]:
     teams = bg.enter(lambda: tsup.teams_world(data))
     for user in (tsup.TEACHER, tsup.HEAD, tsup.DEPUTY, *NOT_ALLOWED):
         bg.run(teams.install(user))
-    filed = bg.run(teams_report(teams))
+    filed = bg.run(teams.report(tsup.TEACHER))
     reference = filed["body"][0]["text"].split()[1]
     with requests.Session() as session:
         yield Hostile(bg, teams, reference, session)

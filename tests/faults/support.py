@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -11,7 +10,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from tests.e2e import teams_support as tsup
 from tests.e2e.harness import ROOT
 
 # CI runs the bounded counts; FULL_FAULTS=1 runs the full ones (e.g. before a release).
@@ -42,26 +40,3 @@ def no_stray_files(data_dir: Path) -> None:
     assert not list(cases.glob(".*.tmp")), "a half-written case file was left behind"
     for path in cases.glob("*.json"):
         json.loads(path.read_bytes())  # every case file is whole JSON
-
-
-async def form_card(t: tsup.Teams, before: int) -> dict:
-    """The report form the bot sent to the teacher after `before` messages (not a notice)."""
-    for _ in range(500):
-        for call in t.connector.sent(tsup.chat(tsup.TEACHER).id)[before:]:
-            card = tsup.sent_card(call)
-            data = (card.get("actions") or [{}])[0].get("data") or {}
-            if "form" in data:
-                return card
-        await asyncio.sleep(0.02)
-    raise AssertionError(t.connector.summary())
-
-
-async def teams_report(t: tsup.Teams) -> dict:
-    """The teacher's report in the chat: the form, its review, its submission."""
-    before = len(t.connector.sent(tsup.chat(tsup.TEACHER).id))
-    await t.say(tsup.TEACHER, "report")
-    card = await form_card(t, before)
-    values = tsup.flatten(tsup.answers_values())
-    form = {"form": card["actions"][0]["data"]["form"]}
-    summary = await t.execute(tsup.TEACHER, "report_next", {**form, **values})
-    return await t.execute(tsup.TEACHER, "report_submit", summary["actions"][0]["data"])

@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.e2e import teams_support as tsup
 from tests.e2e.slack_support import STEP_PEOPLE, STEP_POST, STEP_WHAT, World, world
 from tests.fakes.slack_session import LEADERS, TEACHER
-from tests.faults.support import FULL, duplicates, teams_report
+from tests.faults.support import FULL, duplicates
 
 __all__ = ["world"]  # the Slack world fixture, used by name
 REPORTS = 6 if FULL else 3
@@ -77,7 +77,7 @@ async def test_teams_outage_keeps_invokes_prompt_and_delivers_every_notice_once(
         slowest, references = 0.0, []
         for _ in range(REPORTS):
             started = time.monotonic()
-            filed = await teams_report(t)
+            filed = await t.report(tsup.TEACHER)
             slowest = max(slowest, time.monotonic() - started)
             references.append(filed["body"][0]["text"].split()[1])
         # t.report is three requests (say, review, submit): each took less than the whole.
