@@ -565,7 +565,8 @@ class CaseService:
                 by = task.done_by.name or task.done_by.email if task.done_by else "someone"
                 return Outcome(case, False, f"That task is already {task.status.value} ({by}).")
             check_text(result, "result", "Say what was done.")
-            check_text(result_reference or "-", "reference", "", limit=200)
+            if len(result_reference) > 200:
+                raise FormErrors({"reference": "Please keep this under 200 characters."})
             now = self.clock()
             done = complete(
                 task, actor, now, result, result_reference, self.policy, self.trust.hours
