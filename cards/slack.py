@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -33,7 +34,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.forms import Field, FieldId, Kind
+from bot.forms import Field, FieldId, Kind, Section
 from cards.ids import ActionId, CasePayload, InputId, ViewId
 from cards.views import (
     OUTCOME_CHOICES,
@@ -254,8 +255,41 @@ def form_modal(
     today: date,
     offered: Sequence[OfferedFile] = (),
     source: str = "",
-) -> View:
-    """One step of the report form; block ids are the field ids, so errors land on them."""
+) -> dict[str, Any]:
+    """One step of the report form, as the view JSON Slack takes; block ids are the field ids,
+    so errors land on them.
+
+    A step is mostly shown before anyone has typed in it, and then it is the same for every
+    reporter of the same schools on the same day: such a step is rendered once and reused with
+    this draft's metadata (Block Kit rendering costs more than the rest of a step's handling).
+    The dict returned shares its blocks with the kept copy: serialise it, never change it.
+    """
+    if offered or source or any(view.values.get(f.id) for s in view.sections for f in s.fields):
+        step = _form_step(view, today, offered, source)
+    else:
+        step = _unanswered_step(
+            view.title, view.step, view.steps, view.sections, view.intro, view.submit_label, today
+        )
+    return {**step, "private_metadata": metadata}
+
+
+@lru_cache(maxsize=64)
+def _unanswered_step(
+    title: str,
+    step: int,
+    steps: int,
+    sections: tuple[Section, ...],
+    intro: str,
+    submit_label: str,
+    today: date,
+) -> dict[str, Any]:
+    blank = FormView(title, step, steps, sections, {}, {}, intro, submit_label)
+    return _form_step(blank, today, (), "")
+
+
+def _form_step(
+    view: FormView, today: date, offered: Sequence[OfferedFile], source: str
+) -> dict[str, Any]:
     blocks: list[Block] = [context(escape(view.intro))]
     if source:
         blocks.append(context(f"Reported from this Slack message: {source}"))
@@ -271,14 +305,15 @@ def form_modal(
                 elements=[ButtonElement(text=plain("Back"), action_id=ActionId.FORM_BACK.value)],
             )
         )
-    return asking_modal(
+    modal = asking_modal(
         ViewId.REPORT.value,
         view.title,
         view.submit_label,
-        metadata,
+        "",
         notify_on_close=True,
         blocks=blocks,
     )
+    return modal.to_dict()
 
 
 def action_line(a: ActionOption) -> str:

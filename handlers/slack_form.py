@@ -86,7 +86,9 @@ class ReportForm:
         view = self._step_view(self.service.form(actor), draft, FormStep(draft_id, 0))
         await self.client.views_open(trigger_id=trigger_id, view=view)
 
-    def _step_view(self, sections: tuple[Section, ...], draft: Draft, at: FormStep) -> View:
+    def _step_view(
+        self, sections: tuple[Section, ...], draft: Draft, at: FormStep
+    ) -> dict[str, Any]:
         step = views.form_view(sections, at.step, draft.values, {})
         return render.form_modal(
             step, at.encode(), self.service.today(), draft.offered, draft.source

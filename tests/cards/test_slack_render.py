@@ -206,14 +206,12 @@ def test_every_form_step_is_a_valid_modal_with_field_ids_as_block_ids(policy, tr
     values = {FieldId.POST_TEXT: LONG_POST, FieldId.PLATFORM: "x", FieldId.ABOUT: ["staff"]}
     offered = [render.OfferedFile(f"F{n}", f"file-{n}.png") for n in range(12)]
     for step in range(len(sections)):
-        modal = render.form_modal(
+        d = render.form_modal(
             views.form_view(sections, step, values, {}),
             '{"d":"x","s":0}',
             date(2026, 11, 26),
             offered,
         )
-        modal.validate_json()
-        d = modal.to_dict()
         View(**d).validate_json()
         assert_within_limits(d["blocks"], 100)
         ids = [b["block_id"] for b in d["blocks"] if b["type"] == "input"]
@@ -231,9 +229,7 @@ def test_every_form_step_is_a_valid_modal_with_field_ids_as_block_ids(policy, tr
                 strict=True,
             )
         )
-    first = render.form_modal(
-        views.form_view(sections, 0, values, {}), "m", date(2026, 11, 26)
-    ).to_dict()
+    first = render.form_modal(views.form_view(sections, 0, values, {}), "m", date(2026, 11, 26))
     post = next(b for b in first["blocks"] if b.get("block_id") == "post_text")
     assert post["element"]["initial_value"] == LONG_POST and post["element"]["multiline"]
     assert next(b for b in first["blocks"] if b.get("block_id") == "evidence")["element"] == {
@@ -241,6 +237,35 @@ def test_every_form_step_is_a_valid_modal_with_field_ids_as_block_ids(policy, tr
         "action_id": "evidence",
         "max_files": 10,
     }
+
+
+def test_an_unanswered_step_is_rendered_once_and_carries_each_drafts_own_metadata(policy, trust):
+    sections = report_form(policy, trust.schools)
+    today = date(2026, 11, 26)
+    blank = views.form_view(sections, 1, {}, {})
+    first = render.form_modal(blank, "draft-a", today)
+    second = render.form_modal(blank, "draft-b", today)
+    assert (first["private_metadata"], second["private_metadata"]) == ("draft-a", "draft-b")
+    assert first["blocks"] is second["blocks"]  # the kept rendering, not a second one
+    View(**second).validate_json()
+    # Rendered afresh, the same step is the same JSON: keeping it changes nothing.
+    assert render._form_step(blank, today, (), "") | {"private_metadata": "draft-b"} == second
+    # A step with an answer in it, or another day's date picker, is not the kept one.
+    answered = render.form_modal(
+        views.form_view(sections, 0, {FieldId.POST_TEXT: "It was rude"}, {}), "draft-a", today
+    )
+    post = next(b for b in answered["blocks"] if b.get("block_id") == "post_text")
+    assert post["element"]["initial_value"] == "It was rude"
+    unanswered = render.form_modal(views.form_view(sections, 0, {}, {}), "draft-a", today)
+    post = next(b for b in unanswered["blocks"] if b.get("block_id") == "post_text")
+    assert "initial_value" not in post["element"]
+    dates = [
+        b["element"]["initial_date"]
+        for day in (today, date(2026, 11, 27))
+        for b in render.form_modal(views.form_view(sections, 0, {}, {}), "m", day)["blocks"]
+        if b.get("element", {}).get("type") == "datepicker"
+    ]
+    assert dates == ["2026-11-26", "2026-11-27"]
 
 
 def test_summary_receipt_and_home_are_valid_views(case, policy, trust):
