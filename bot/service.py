@@ -133,6 +133,7 @@ class CaseService:
         self.clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
         self._listeners: list[Callable[[], None]] = []
+        self._forms: dict[tuple[School, ...], tuple[Section, ...]] = {}
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Called after every write that queued outbox messages (the outbox worker wakes)."""
@@ -161,7 +162,10 @@ class CaseService:
         return self.trust.schools_for(actor.email)
 
     def form(self, actor: Actor) -> tuple[Section, ...]:
-        return report_form(self.policy, self.schools_for(actor))
+        schools = self.schools_for(actor)
+        if schools not in self._forms:  # the form depends on the schools alone: make it once
+            self._forms[schools] = report_form(self.policy, schools)
+        return self._forms[schools]
 
     def preview(self, answers: Answers) -> Recommendation:
         return evaluate(self.policy, answers)
