@@ -15,35 +15,54 @@ from bot.errors import StorageUnavailable
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-def write_durably(path: Path, data: bytes, sync: bool = True) -> None:
-    """Write to a temporary file, fsync it, rename it over path, fsync the folder.
-
-    sync=False skips both fsyncs, for scratch data (form drafts) that may be lost in a crash.
-    """
+def write_durably(path: Path, data: bytes) -> None:
+    """Write to a temporary file, fsync it, rename it over path, fsync the folder."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            if sync:
-                os.fsync(fd)
+            _write_all(fd, data)
+            os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        if sync:
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        why = (
-            "the disk is full" if exc.errno == errno.ENOSPC else f"a write failed ({exc.strerror})"
-        )
-        raise StorageUnavailable(f"Could not save: {why}.") from exc
+        raise _not_saved(exc) from exc
+
+
+def write_scratch(path: Path, data: bytes) -> None:
+    """Overwrite path in place, for scratch data (form drafts) that a crash may lose.
+
+    No fsync, and no rename or truncation to zero either: ext4 flushes a file replaced either
+    way (auto_da_alloc), which made a draft's write about 0.5 ms instead of 20 us. A crash in
+    the middle leaves new data followed by old, which is not valid JSON: read as no drafts.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            _write_all(fd, data)
+            os.ftruncate(fd, len(data))
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _not_saved(exc) from exc
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _not_saved(exc: OSError) -> StorageUnavailable:
+    why = "the disk is full" if exc.errno == errno.ENOSPC else f"a write failed ({exc.strerror})"
+    return StorageUnavailable(f"Could not save: {why}.")
 
 
 def remove_durably(path: Path) -> None:

@@ -20,7 +20,7 @@ from tinydb.table import Table
 from bot import case_index
 from bot.case_index import Entry
 from bot.errors import Conflict
-from bot.files import EvidenceFiles, remove_durably, write_durably
+from bot.files import EvidenceFiles, remove_durably, write_durably, write_scratch
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
 from bot.store import is_scratch
 
@@ -77,7 +77,8 @@ class CachedDurableStorage(DurableJSONStorage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         try:
-            write_durably(self.path, json.dumps(data, ensure_ascii=False).encode(), self.sync)
+            write = write_durably if self.sync else write_scratch
+            write(self.path, json.dumps(data, ensure_ascii=False).encode())
         except Exception:
             self._data = None
             raise
@@ -450,18 +451,26 @@ class TinyDBStore:
         with self._value_locks[table]:
             return work(values)
 
+    async def _on_value(self, table: str, work: Callable[[Table], T]) -> T:
+        """One value's read or write. A drafts table is worked on in the loop: with no fsync
+        nothing waits on the disk, and a form step that never yields is answered at Bolt's first
+        look for its ack (Bolt polls every 10 ms; each thread hop can cost another poll)."""
+        if is_scratch(table):
+            return self._on_table(table, work)
+        return await asyncio.to_thread(self._on_table, table, work)
+
     async def get_value(self, table: str, key: str) -> dict[str, Any] | None:
         def get(values: Table) -> dict[str, Any] | None:
             doc = values.get(Query().key == key)
             return dict(doc["value"]) if doc else None
 
-        return await asyncio.to_thread(self._on_table, table, get)
+        return await self._on_value(table, get)
 
     async def put_value(self, table: str, key: str, value: dict[str, Any]) -> None:
         def put(values: Table) -> None:
             values.upsert({"key": key, "value": value}, Query().key == key)
 
-        await asyncio.to_thread(self._on_table, table, put)
+        await self._on_value(table, put)
 
     async def tables(self) -> list[str]:
         """The names of the value tables (for copying them to another store)."""
@@ -477,4 +486,4 @@ class TinyDBStore:
         def delete(values: Table) -> None:
             values.remove(Query().key == key)
 
-        await asyncio.to_thread(self._on_table, table, delete)
+        await self._on_value(table, delete)
