@@ -128,18 +128,20 @@ class SlackChannel:
     # listeners: each parses its payload once and hands over to the form or the decisions
 
     def register(self, bolt: AsyncApp) -> None:
-        bolt.command(COMMAND)(self.on_command)
-        bolt.shortcut(GLOBAL_SHORTCUT)(self.on_global_shortcut)
-        bolt.shortcut(MESSAGE_SHORTCUT)(self.on_message_shortcut)
-        bolt.action(ActionId.OPEN_REPORT.value)(self.on_open_report)
-        bolt.action(ActionId.FORM_BACK.value)(self.on_back)
+        """Bolt tries listeners in this order, building arguments for each it tries: the form's
+        steps and the decision buttons, the busiest, go first."""
         bolt.view(ViewId.REPORT.value)(self.on_report_step)
-        bolt.view_closed(ViewId.REPORT.value)(self.on_report_closed)
         bolt.action(ActionId.APPROVE.value)(self.on_approve)
         bolt.action(ActionId.DECLINE.value)(self.on_decline)
         bolt.action(ActionId.ASK_INFO.value)(self.on_ask_info)
         bolt.view(ViewId.DECLINE.value)(self.on_decline_submit)
         bolt.view(ViewId.ASK_INFO.value)(self.on_ask_info_submit)
+        bolt.action(ActionId.FORM_BACK.value)(self.on_back)
+        bolt.view_closed(ViewId.REPORT.value)(self.on_report_closed)
+        bolt.command(COMMAND)(self.on_command)
+        bolt.shortcut(GLOBAL_SHORTCUT)(self.on_global_shortcut)
+        bolt.shortcut(MESSAGE_SHORTCUT)(self.on_message_shortcut)
+        bolt.action(ActionId.OPEN_REPORT.value)(self.on_open_report)
         bolt.action(ActionId.ANSWER_INFO.value)(self.on_answer)
         bolt.view(ViewId.ANSWER_INFO.value)(self.on_answer_submit)
         bolt.action(ActionId.TASK_DONE.value)(self.on_task_done)
