@@ -214,7 +214,7 @@ async def run(requests: int, levels: Sequence[int], card_rounds: int) -> dict[st
                 for body in bodies.values():  # warm up: auth.test, caches, connections
                     for url in (real.url, bare_url):
                         await measure(http, url, body, 8, 40)
-                results = await compare(http, real.url, bare_url, bodies, requests, levels)
+                results = await compare(api, http, real.url, bare_url, bodies, requests, levels)
                 await asyncio.sleep(1)  # let the clicks' background work settle
                 results["card"] = summary_ms(await card_latency(slack, card_rounds))
                 return results
@@ -237,7 +237,17 @@ async def wait_ready(http: aiohttp.ClientSession, url: str) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
+async def settle(api: FakeSlackApi, quiet: float = 0.2) -> None:
+    """Wait until the real server's work after its acks (a click's ephemeral answer) is done,
+    so it does not load the machine while the bare app is measured."""
+    seen = -1
+    while seen != len(api.calls):
+        seen = len(api.calls)
+        await asyncio.sleep(quiet)
+
+
 async def compare(
+    api: FakeSlackApi,
     http: aiohttp.ClientSession,
     real: str,
     bare: str,
@@ -253,6 +263,7 @@ async def compare(
             times: dict[str, list[float]] = {"real": [], "bare": []}
             for _ in range(ROUNDS):
                 times["real"] += await measure(http, real, body, c, requests // ROUNDS)
+                await settle(api)
                 times["bare"] += await measure(http, bare, body, c, requests // ROUNDS)
             r, b = summary_ms(times["real"]), summary_ms(times["bare"])
             results[kind][str(c)] = {"real": r, "bare": b, "p99_ratio": ratio(r, b)}
