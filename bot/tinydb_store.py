@@ -31,6 +31,7 @@ T = TypeVar("T")
 # An open that had to read more case files than this saves a fresh snapshot straight away, so
 # a server that is always killed (never closed) does not read ever more files at each start.
 RESNAPSHOT_AFTER = 1000
+SUMMARIES_AFTER_S = 0.3  # after open, before the summaries thread starts (see open)
 
 
 class DurableJSONStorage(Storage):
@@ -143,6 +144,14 @@ class TinyDBStore:
 
     async def open(self) -> None:
         await asyncio.to_thread(self._open)
+        # Building the summaries takes the interpreter for most of a second with 100,000
+        # cases: let the server finish starting first (anything that needs them starts it).
+        asyncio.get_running_loop().call_later(SUMMARIES_AFTER_S, self._start_builder)
+
+    def _start_builder(self) -> None:
+        with self._lock:
+            if self._builder is not None and self._builder.ident is None:
+                self._builder.start()
 
     def _open(self) -> None:
         for d in (self.root, self.cases_dir, self.evidence_dir):
@@ -158,8 +167,6 @@ class TinyDBStore:
         # Everything loaded so far lives as long as the process: the cyclic collector need not
         # walk it again (with 100,000 cases a full pass was a 100 ms pause in some request).
         gc.freeze()
-        if self._builder is not None:
-            self._builder.start()  # last: it competes with open for the interpreter
         if read > RESNAPSHOT_AFTER:
             self._snapshotter = threading.Thread(target=self._save_index, name="case-index")
             self._snapshotter.start()
@@ -167,11 +174,13 @@ class TinyDBStore:
     def _load_index(self) -> int:
         # Hundreds of thousands of small objects would set off the cyclic collector again and
         # again, each pass longer than the last: none of them can form a cycle.
+        collecting = gc.isenabled()
         gc.disable()
         try:
             return self._scan_index()
         finally:
-            gc.enable()
+            if collecting:  # (`python app.py` turns it on itself once it is serving)
+                gc.enable()
 
     def _scan_index(self) -> int:
         """Index every case file, from the snapshot where it is still true; files read.
@@ -187,6 +196,7 @@ class TinyDBStore:
             summaries = case_index.summaries_from(saved.summaries)
         except (ValueError, KeyError):
             summaries = {}
+        rows = {row[4]: row for row in saved.rows}
         read = 0
         with os.scandir(self.cases_dir) as entries:
             for entry in entries:
@@ -198,7 +208,7 @@ class TinyDBStore:
                     continue
                 stamp = case_index.stamp(entry.stat())
                 ref = entry.name.removesuffix(".json")
-                row, summary = saved.rows.pop(ref, None), summaries.get(ref)
+                row, summary = rows.pop(ref, None), summaries.get(ref)
                 if row is not None and row[0] == stamp and summary is not None:
                     self._remember(ref, case_index.from_row(row)._replace(summary=summary))
                 else:
@@ -207,15 +217,19 @@ class TinyDBStore:
         return read
 
     def _adopt(self, saved: case_index.Snapshot) -> None:
-        """Take every saved row as it is, in bulk (the fast open); summaries follow on a thread."""
-        from_row = case_index.from_row
-        self._entries = {ref: from_row(row) for ref, row in saved.rows.items()}
-        self._submissions = {row[2]: ref for ref, row in saved.rows.items()}
-        self._pending = {ref for ref, row in saved.rows.items() if row[3]}
-        for m in map(REFERENCE.match, self._entries):
-            if m:
-                key = (m[1], int(m[2]))
-                self._sequences[key] = max(self._sequences.get(key, 0), int(m[3]))
+        """Take every saved row as it is, in bulk (the fast open); summaries follow on a thread.
+
+        With 100,000 cases this is most of start-up: each pass over the rows counts.
+        """
+        rows = saved.rows
+        self._entries = case_index.entries_from(rows)
+        self._submissions = {row[2]: row[4] for row in rows}
+        self._pending = {row[4] for row in rows if row[3]}
+        if saved.sequences is not None:
+            self._sequences = dict(saved.sequences)
+        else:  # a snapshot from before the numbers were kept: from the references
+            for ref in self._entries:
+                self._count(ref)
         self._builder = threading.Thread(
             target=self._build_summaries, args=(saved.summaries,), name="case-summaries"
         )
@@ -244,20 +258,23 @@ class TinyDBStore:
         }
 
     async def _summaries_built(self) -> None:
+        self._start_builder()
         if self._builder is not None and self._builder.is_alive():
             await asyncio.to_thread(self._builder.join)
 
     def _save_index(self) -> None:
         if self._builder is not None:
+            self._start_builder()
             self._builder.join()
         folder: int | None = case_index.settled_folder_stamp(self.cases_dir)
         with self._lock:
             entries, seen = dict(self._entries), self._folder_seen
+            sequences = dict(self._sequences)
         if case_index.folder_stamp(self.cases_dir)[0] != folder or folder != seen:
             # A write landed meanwhile, or another process wrote since this store last looked
             # (a command run beside the server): the next open checks every file's own stamp.
             folder = None
-        case_index.save(self.root / INDEX_FILE, entries, folder)
+        case_index.save(self.root / INDEX_FILE, entries, folder, sequences)
 
     async def close(self) -> None:
         if self._snapshotter is not None:
@@ -309,6 +326,10 @@ class TinyDBStore:
             self._pending.add(ref)
         else:
             self._pending.discard(ref)
+        self._count(ref)
+
+    def _count(self, ref: str) -> None:
+        """Keep the highest number seen for the reference's prefix and year."""
         m = REFERENCE.match(ref)
         if m:
             key = (m[1], int(m[2]))

@@ -51,6 +51,32 @@ async def test_close_saves_the_index_and_open_uses_it(
     await again.close()
 
 
+async def test_the_next_reference_follows_the_snapshot_with_or_without_its_numbers(
+    service: CaseService, store: TinyDBStore, make_answers
+):
+    records = await filed(service, make_answers, 3)
+    prefix, year, number = records[-1].case.reference.split("-")
+    await store.close()
+    path = store.root / INDEX_FILE
+    snapshot = json.loads(path.read_text())
+    assert snapshot["sequences"] == {f"{prefix}-{year}": int(number)}
+    assert snapshot["folder"] is not None  # it vouches for the folder: the fast open follows
+
+    # The fast open takes the saved numbers as they are (here made visibly its own).
+    path.write_text(json.dumps({**snapshot, "sequences": {f"{prefix}-{year}": 41}}))
+    again = await reopened(store.root)
+    assert again._entries.keys() == {r.case.reference for r in records}
+    assert await again.next_reference(prefix, int(year)) == f"{prefix}-{year}-0042"
+    await again.close()
+
+    # A snapshot saved before the numbers were kept: they come from the references.
+    del snapshot["sequences"]
+    path.write_text(json.dumps(snapshot))
+    older = await reopened(store.root)
+    assert await older.next_reference(prefix, int(year)) == f"{prefix}-{year}-{int(number) + 1:04d}"
+    await older.close()
+
+
 async def test_files_changed_since_the_snapshot_are_read_again(
     service: CaseService, store: TinyDBStore, make_answers
 ):
