@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import gc
+import sys
+
+if __name__ == "__main__":
+    # Start-up makes a great many objects (the platform SDKs' modules, the case index) and
+    # none of them is garbage: with the cyclic collector off until the server is up (see
+    # serving and main), `python app.py` answers about a quarter of a second sooner.
+    gc.disable()
+    # msrest and azure-core (under botbuilder) load their trio support whenever trio happens
+    # to be installed (nothing in requirements.txt needs it); the bot runs on asyncio alone,
+    # and not loading it saves about 0.2 s of start-up.
+    sys.modules.setdefault("trio", None)
+
 import argparse
 import asyncio
 import json
 import logging
-import sys
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -15,9 +27,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from aiohttp import web
-from tqdm import tqdm
 
-from bot import office
 from bot.case_files import CaseFiles
 from bot.config import Settings, Trust, load_trust
 from bot.errors import ConfigError, StorageUnavailable
@@ -197,12 +207,20 @@ def time_today(loaded: Loaded):  # noqa: ANN201 - a date
     return datetime.now(loaded.trust.tz).date()
 
 
+async def serving(app: web.Application) -> None:
+    """Start-up is done (the store is open): what it made lives as long as the server, so it
+    is frozen out of the cyclic collector's way, and the collector goes back on."""
+    gc.freeze()
+    gc.enable()
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     loaded = load(settings)
     for line in describe(loaded):
         (log.warning if line.startswith("Warning") else log.info)(line)
     app = build_app(loaded)
+    app.on_startup.append(serving)
     log.info("Listening on http://%s:%d (health: /healthz)", settings.host, settings.port)
     if settings.web.enabled:
         log.info("Try it in your browser: http://%s:%d/", settings.host, settings.port)
@@ -243,6 +261,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     """Copy the TinyDB store under DATA_DIR into PostgreSQL; a second run copies nothing."""
+    from tqdm import tqdm
+
     from bot.migration import copy_store
     from bot.postgres_store import PostgresStore
 
@@ -309,6 +329,10 @@ def parse_date(text: str) -> date:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from bot import office
+
     async def run(service: CaseService) -> int:
         if args.school and service.trust.school(args.school) is None:
             known = ", ".join(s.id for s in service.trust.schools)
@@ -348,6 +372,8 @@ def write_out(path: str | None, text: str) -> None:
 
 
 def cmd_export_case(args: argparse.Namespace) -> int:
+    from bot import office
+
     async def run(service: CaseService) -> int:
         record = await service.store.load(args.reference)
         if record is None:
@@ -362,6 +388,10 @@ def cmd_export_case(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from bot import office
+
     async def run(service: CaseService) -> int:
         store, trust = service.store, service.trust
         refs = await store.references()
@@ -476,6 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     pkg.set_defaults(func=cmd_teams_package)
     args = parser.parse_args(argv)
     func = getattr(args, "func", cmd_serve)
+    if func is not cmd_serve:
+        gc.enable()
     try:
         return func(args)
     except (ConfigError, StorageUnavailable) as exc:

@@ -62,3 +62,34 @@ def test_audit_verify_on_an_empty_store(tmp_path):
     r = run("audit", "verify", DATA_DIR=str(tmp_path / "data"), TRUST_CONFIG=str(EXAMPLE_TRUST))
     assert r.returncode == 0
     assert "Checked 0 case(s): 0 with a broken timeline." in r.stdout
+
+
+def test_start_up_runs_without_the_cyclic_collector_and_serving_turns_it_back_on():
+    """`python app.py` turns the collector off before its imports (and keeps trio, which only
+    msrest's optional support would load, out); the server collects again once it is up, and
+    every other command from its start."""
+    import asyncio
+    import gc
+
+    from aiohttp import web
+
+    import app
+
+    gc.disable()
+    try:
+        asyncio.run(app.serving(web.Application()))
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+    script = (
+        "import gc, runpy, sys\n"
+        "sys.argv = ['app.py', 'check']\n"
+        "try:\n"
+        "    runpy.run_path('app.py', run_name='__main__')\n"
+        "except SystemExit as done:\n"
+        "    print(done.code, gc.isenabled(), sys.modules.get('trio', 'absent'))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert r.stdout.splitlines()[-1].split() == ["0", "True", "None"], r.stdout + r.stderr
