@@ -131,7 +131,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
         {c.name: c.sender for c in channels},
         idle_poll=1.0 if getattr(store, "shared", False) else 30.0,
     )
-    reminders = ReminderLoop(service)
+    reminders = ReminderLoop(service, drafts=[c.drafts for c in channels if c.drafts])
     guards = []  # malformed or forged platform requests get a 4xx, never a 500
     if settings.slack.enabled:
         from handlers.failures import slack_guard

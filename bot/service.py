@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.config import School, Trust
@@ -62,6 +62,7 @@ BOT = "bot"
 CONFLICT_RETRIES = 5
 T = TypeVar("T")
 MAX_REASON = 2000
+DRAFT_DAYS = 7  # a report form not touched for this long was abandoned: its draft is forgotten
 
 
 def utcnow() -> datetime:
@@ -758,6 +759,27 @@ class CaseService:
             )
 
         return await self._serialised(reference, op)
+
+    # form drafts: a report's answers so far, kept between the form's steps
+
+    async def keep_draft(self, table: str, key: str, value: dict[str, Any]) -> None:
+        """Save a form's answers so far, stamped so that an abandoned form can be forgotten."""
+        await self.store.put_value(table, key, {**value, "saved_at": self.clock().isoformat()})
+
+    async def forget_old_drafts(self, tables: Sequence[str], days: int = DRAFT_DAYS) -> int:
+        """Drop the drafts of forms left for `days` days; how many. A draft from before drafts
+        were stamped is stamped now, so it is forgotten `days` days later, not at once."""
+        cutoff = self.clock() - timedelta(days=days)
+        forgotten = 0
+        for table in tables:
+            for key, value in (await self.store.values(table)).items():
+                saved = value.get("saved_at")
+                if not isinstance(saved, str):
+                    await self.keep_draft(table, key, value)
+                elif datetime.fromisoformat(saved) < cutoff:
+                    await self.store.delete_value(table, key)
+                    forgotten += 1
+        return forgotten
 
     async def fire_reminders(self, now: datetime | None = None) -> int:
         """Queue every reminder now due, in working hours only; each one exactly once."""

@@ -14,6 +14,7 @@ class Channel(Protocol):
 
     name: str  # the platform key used on actors and outbox messages: "slack", "teams"
     sender: Sender
+    drafts: str  # the value table of its report forms' drafts ("" if it keeps none)
 
     def mount(self, app: web.Application) -> None: ...
 

@@ -21,7 +21,7 @@ from cards import views
 from cards.ids import ActionId, ViewId
 from handlers.slack_decisions import Decisions
 from handlers.slack_follow import FollowThrough
-from handlers.slack_form import ReportForm
+from handlers.slack_form import DRAFTS, ReportForm
 from handlers.slack_payloads import (
     command_prefill,
     first_url,
@@ -81,6 +81,7 @@ class SlackChannel:
     """Slack for the composition root: routes, the outbox sender, start and stop."""
 
     name = PLATFORM
+    drafts = DRAFTS
 
     def __init__(
         self, settings: Settings, service: CaseService, files: CaseFiles | None = None

@@ -82,7 +82,7 @@ class ReportForm:
             return
         draft = Draft(user_id, dict(prefill or {}), list(offered or []), source)
         draft_id = uuid.uuid4().hex
-        await self.service.store.put_value(DRAFTS, draft_id, draft.to_plain())
+        await self.service.keep_draft(DRAFTS, draft_id, draft.to_plain())
         view = self._step_view(self.service.form(actor), draft, FormStep(draft_id, 0))
         await self.client.views_open(trigger_id=trigger_id, view=view)
 
@@ -120,7 +120,7 @@ class ReportForm:
             await ack(response_action="errors", errors=errors)
             return
         draft.values.update(given)
-        await self.service.store.put_value(DRAFTS, at.draft_id, draft.to_plain())
+        await self.service.keep_draft(DRAFTS, at.draft_id, draft.to_plain())
         following = FormStep(at.draft_id, at.step + 1)
         if following.step < len(sections):
             await ack(response_action="update", view=self._step_view(sections, draft, following))
@@ -149,7 +149,7 @@ class ReportForm:
             return
         sections = self.service.form(await self.directory.actor(user_id))
         draft.values.update(state_values(view.get("state")))
-        await self.service.store.put_value(DRAFTS, at.draft_id, draft.to_plain())
+        await self.service.keep_draft(DRAFTS, at.draft_id, draft.to_plain())
         earlier = FormStep(at.draft_id, min(at.step, len(sections)) - 1)
         await self.client.views_update(
             view_id=view["id"],

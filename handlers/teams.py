@@ -143,6 +143,7 @@ class TeamsChannel:
     """What app.py mounts: the route, the outbox sender, and the HTTP client's life cycle."""
 
     name = "teams"
+    drafts = ""  # a Teams report is one card: nothing is kept between steps
 
     def __init__(
         self, settings: Settings, service: CaseService, files: CaseFiles | None = None

@@ -15,7 +15,7 @@ from cards.html import InboxItem
 from handlers.web_case import CasePages
 from handlers.web_context import SECURITY_HEADERS, WebContext
 from handlers.web_identity import PLATFORM, Identities, trust_people
-from handlers.web_report import ReportPages
+from handlers.web_report import DRAFTS, ReportPages
 from handlers.web_sender import WebSender, inbox_of, note_from_plain
 
 
@@ -23,6 +23,7 @@ class WebChannel:
     """Mounted only on a loopback HOST (app.py decides): the identity is a demo, not sign-in."""
 
     name = PLATFORM
+    drafts = DRAFTS
 
     def __init__(self, settings: Settings, service: CaseService, files: CaseFiles) -> None:
         people = trust_people(service.trust)

@@ -120,7 +120,7 @@ class ReportPages:
         step = min(int(request.match_info["step"]), len(sections) - 1)
         draft.values.update(step_values(sections[step], form))
         errors = await self._keep_files(draft, form.files)
-        await self.service.store.put_value(DRAFTS, draft_id, draft.to_plain())
+        await self.service.keep_draft(DRAFTS, draft_id, draft.to_plain())
         if form.one(html.NAV) == "back":
             raise web.HTTPSeeOther(self._url(draft_id, max(0, step - 1)))
         errors = {**check(sections[step : step + 1], draft.values, self.service.today()), **errors}
