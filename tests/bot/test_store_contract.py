@@ -157,6 +157,11 @@ async def test_key_values(any_store: Store):
     await any_store.delete_value("drafts", "U404")
     assert await any_store.get_value("drafts", "U1") is None
     assert await any_store.get_value("conversations", "U1") == {"id": "c"}
+    # A whole table (the reminder pass reads the drafts tables this way to forget old ones).
+    await any_store.put_value("drafts", "U2", {"step": 3})
+    await any_store.put_value("drafts", "U3", {"step": 1})
+    assert await any_store.values("drafts") == {"U2": {"step": 3}, "U3": {"step": 1}}
+    assert await any_store.values("web_drafts") == {}
 
 
 async def test_evidence_is_kept_once_by_its_hash(any_store: Store):
