@@ -9,7 +9,6 @@ import os
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,7 +31,6 @@ T = TypeVar("T")
 # An open that had to read more case files than this saves a fresh snapshot straight away, so
 # a server that is always killed (never closed) does not read ever more files at each start.
 RESNAPSHOT_AFTER = 1000
-RECENT_CASES = 256  # case files kept in memory as last read or written (a few MB)
 SUMMARIES_AFTER_S = 0.3  # after open, before the summaries thread starts (see open)
 
 
@@ -136,7 +134,6 @@ class TinyDBStore:
         self._values: dict[str, TinyDB] = {}
         self._value_locks: dict[str, threading.Lock] = {}
         self._leases: dict[str, tuple[str, float]] = {}  # one process: memory is enough
-        self._recent: OrderedDict[str, tuple[int, CaseFile]] = OrderedDict()  # see load
         self._snapshotter: threading.Thread | None = None
         self._builder: threading.Thread | None = None  # summaries from the snapshot, after open
         # The cases folder as this store last left it (after open, or its own last write): a
@@ -373,33 +370,13 @@ class TinyDBStore:
                 self._folder_seen = case_index.folder_stamp(self.cases_dir)[0]
 
     async def load(self, reference: str) -> CaseFile | None:
-        """The case file; one read recently comes from memory while its file's stamp (inode,
-        size, mtime) is unchanged: a card's refresh, a click and the outbox each load the case,
-        and reading and parsing it was most of their work. Only what was read is kept, so a
-        load is always what the disk holds."""
         try:
             path = self._path(reference)
-            stamp = case_index.stamp(path.stat())
-        except (ValueError, FileNotFoundError):
+        except ValueError:
             return None
-        with self._lock:
-            kept = self._recent.get(reference)
-            if kept is not None and kept[0] == stamp:
-                self._recent.move_to_end(reference)
-                return kept[1]
-        # Read after the stat: should a write land in between, the stamp kept is the older
-        # one, and the next load reads the file again.
-        record = await asyncio.to_thread(self._read, path)
-        with self._lock:
-            self._keep(reference, stamp, record)
-        return record
-
-    def _keep(self, reference: str, stamp: int, record: CaseFile) -> None:
-        """Remember a record read as of its file's stamp (called under self._lock)."""
-        self._recent[reference] = (stamp, record)
-        self._recent.move_to_end(reference)
-        if len(self._recent) > RECENT_CASES:
-            self._recent.popitem(last=False)
+        if not path.exists():
+            return None
+        return await asyncio.to_thread(self._read, path)
 
     async def plain_many(self, references: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Case files as plain data, read in one go (for copying them to another store)."""
@@ -459,7 +436,6 @@ class TinyDBStore:
             remove_durably(path)
             with self._lock:
                 self._folder_seen = case_index.folder_stamp(self.cases_dir)[0]
-                self._recent.pop(reference, None)
                 self._entries.pop(reference, None)
                 self._pending.discard(reference)
                 for key in [k for k, r in self._submissions.items() if r == reference]:

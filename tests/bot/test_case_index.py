@@ -158,25 +158,3 @@ async def test_a_store_opened_beside_the_server_does_not_vouch_for_its_stale_vie
     restarted_service = CaseService(restarted, service.trust, service.policy, service.clock)
     await restarted_service.delivered(record.case.reference, loaded.outbox[0].id)  # no Conflict
     await restarted.close()
-
-
-async def test_a_case_read_again_comes_from_memory_until_its_file_changes(
-    service: CaseService, store: TinyDBStore, make_answers
-):
-    [record] = await filed(service, make_answers, 1)
-    ref = record.case.reference
-    first = await store.load(ref)
-    assert first == record and await store.load(ref) is first  # kept, not read again
-    # Its own writes are read back from disk (a load is always what the disk holds).
-    await store.save(replace(first, revision=first.revision + 1))
-    second = await store.load(ref)
-    assert second is not first and second.revision == first.revision + 1
-    # The file replaced behind the store's back (a command run beside the server): read again.
-    beside = await reopened(store.root)
-    changed = replace(second, case=replace(second.case, version=second.case.version + 1))
-    await beside.save(replace(changed, revision=second.revision + 1))
-    third = await store.load(ref)
-    assert third.case.version == second.case.version + 1
-    (store.cases_dir / f"{ref}.json").unlink()
-    assert await store.load(ref) is None
-    await beside.close()
