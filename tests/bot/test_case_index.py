@@ -105,7 +105,9 @@ async def test_a_broken_or_foreign_snapshot_means_reading_every_file(
 ):
     records = await filed(service, make_answers, 2)
     await store.close()
-    for text in ("{not json", json.dumps({"format": FORMAT + 1, "rows": []}), "[]"):
+    saved = json.loads((store.root / INDEX_FILE).read_text())
+    misshapen = json.dumps({**saved, "rows": [[1, 2, "key"]] + saved["rows"][1:]})
+    for text in ("{not json", json.dumps({"format": FORMAT + 1, "rows": []}), "[]", misshapen):
         (store.root / INDEX_FILE).write_text(text)
         again = await reopened(store.root)
         assert await again.references() == sorted(r.case.reference for r in records)
