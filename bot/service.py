@@ -767,16 +767,19 @@ class CaseService:
         await self.store.put_value(table, key, {**value, "saved_at": self.clock().isoformat()})
 
     async def forget_old_drafts(self, tables: Sequence[str], days: int = DRAFT_DAYS) -> int:
-        """Drop the drafts of forms left for `days` days; how many. A draft from before drafts
-        were stamped is stamped now, so it is forgotten `days` days later, not at once."""
+        """Drop the drafts of forms left for `days` days; how many. A draft without a readable
+        stamp (one kept before drafts were stamped) is stamped now, and forgotten `days` days
+        later, not at once."""
         cutoff = self.clock() - timedelta(days=days)
         forgotten = 0
         for table in tables:
             for key, value in (await self.store.values(table)).items():
-                saved = value.get("saved_at")
-                if not isinstance(saved, str):
+                try:
+                    saved = datetime.fromisoformat(value["saved_at"])
+                except (KeyError, TypeError, ValueError):
                     await self.keep_draft(table, key, value)
-                elif datetime.fromisoformat(saved) < cutoff:
+                    continue
+                if saved < cutoff:
                     await self.store.delete_value(table, key)
                     forgotten += 1
         return forgotten

@@ -18,19 +18,20 @@ async def test_abandoned_drafts_are_forgotten_and_fresh_ones_kept(service: CaseS
     await service.keep_draft("drafts", "fresh", {"user": "U2", "values": {}})
     # A draft kept before drafts were stamped: stamped now, forgotten DRAFT_DAYS from now.
     await store.put_value("drafts", "legacy", {"user": "U3", "values": {}})
+    await store.put_value("web_drafts", "odd", {"owner": "b@oak.example", "saved_at": "soon"})
 
     assert await service.forget_old_drafts(["drafts", "web_drafts"]) == 2
     assert set(await store.values("drafts")) == {"fresh", "legacy"}
-    assert await store.values("web_drafts") == {}
+    assert set(await store.values("web_drafts")) == {"odd"}  # stamped now, like "legacy"
     fresh = await store.get_value("drafts", "fresh")
     assert fresh == {"user": "U2", "values": {}, "saved_at": clock.now.isoformat()}
     assert (await store.get_value("drafts", "legacy"))["saved_at"] == clock.now.isoformat()
 
     clock.now += timedelta(days=DRAFT_DAYS - 1)
-    assert await service.forget_old_drafts(["drafts"]) == 0
+    assert await service.forget_old_drafts(["drafts", "web_drafts"]) == 0
     clock.now += timedelta(days=1, seconds=1)
-    assert await service.forget_old_drafts(["drafts"]) == 2
-    assert await store.values("drafts") == {}
+    assert await service.forget_old_drafts(["drafts", "web_drafts"]) == 3
+    assert await store.values("drafts") == {} and await store.values("web_drafts") == {}
 
 
 async def test_the_reminder_pass_forgets_the_platforms_drafts(service: CaseService, clock: Clock):
