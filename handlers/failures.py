@@ -53,6 +53,12 @@ def install_slack(bolt: AsyncApp) -> None:
     async def on_error(
         error: Exception, body: dict[str, Any], client: AsyncWebClient
     ) -> BoltResponse | None:
+        if body.get("type") != "view_submission":
+            # Acknowledged already, if the listener got that far (a command, a shortcut, a
+            # button: they ack first). Bolt then sets the request's ack to None, and one that
+            # failed within Bolt's 10 ms poll would lose its ack (Slack sees a 404 after 3 s):
+            # so this answer never comes sooner.
+            await asyncio.sleep(ACK_POLL_S)
         if isinstance(error, SHAPE_ERRORS):
             # Bolt's matchers and our listeners read what the payload promises; a payload that
             # breaks that promise is the sender's fault. Logged in full, answered 400.
@@ -70,9 +76,6 @@ def install_slack(bolt: AsyncApp) -> None:
                 headers={"content-type": ["application/json;charset=utf-8"]},
             )
         # Acknowledged already (a command, a shortcut, a button): its trigger opens the notice.
-        # Bolt then sets the request's ack to None; one that failed within its 10 ms poll would
-        # lose the ack (Slack sees a 404 after 3 s), so this answer never returns sooner.
-        await asyncio.sleep(ACK_POLL_S)
         if body.get("trigger_id"):
             try:
                 await client.views_open(trigger_id=body["trigger_id"], view=notice)

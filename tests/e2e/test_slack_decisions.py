@@ -183,3 +183,29 @@ async def test_without_a_leadership_channel_each_approver_gets_a_dm(world: World
     assert update.args["channel"] == f"D{SECONDARY_HEAD}" and update.args["ts"] == ref.message_id
     await w.server.idle()
     assert (await w.server.service.get(reference)).case.status is Status.APPROVED
+
+
+async def test_a_listener_failing_just_after_its_ack_still_acknowledges(
+    world: World, monkeypatch, caplog
+) -> None:
+    """Bolt polls for the ack every 10 ms; a listener that fails right after acking used to
+    lose it (Slack saw a 404 after 3 s, and told the person the app had failed)."""
+    from handlers.slack_decisions import Decisions
+
+    w = world
+    reference = await file_report(w)
+    await w.server.idle()
+
+    async def broken(self, body) -> None:  # noqa: ANN001 - the listener's own arguments
+        raise RuntimeError("a bug after the ack")
+
+    monkeypatch.setattr(Decisions, "approve", broken)
+    started = asyncio.get_running_loop().time()
+    await click_card(w, HEAD, reference, "case_approve", ["discuss"])  # asserts a 200
+    assert asyncio.get_running_loop().time() - started < 1.0
+    for _ in range(100):  # logged once the ack has gone out
+        if "a Slack listener failed: RuntimeError" in caplog.text:
+            break
+        await asyncio.sleep(0.01)
+    assert "a Slack listener failed: RuntimeError" in caplog.text
+    assert (await w.server.service.get(reference)).case.decision is None
