@@ -32,6 +32,12 @@ def form_errors(exc: FormErrors, fallback: InputId) -> dict[str, str]:
     return {ERROR_INPUTS.get(k, fallback).value: v for k, v in exc.errors.items()}
 
 
+async def whisper(client: AsyncWebClient, body: Mapping[str, Any], text: str) -> None:
+    """An ephemeral message to the person who clicked, where they clicked."""
+    channel, _ = where(body)
+    await client.chat_postEphemeral(channel=channel, user=user_id(body), text=text)
+
+
 class Decisions:
     """Each method: parse the payload, one service call, and tell the person what happened."""
 
@@ -43,9 +49,7 @@ class Decisions:
         self.client = client
 
     async def _whisper(self, body: Mapping[str, Any], text: str) -> None:
-        """An ephemeral message to the person who clicked, where they clicked."""
-        channel, _ = where(body)
-        await self.client.chat_postEphemeral(channel=channel, user=user_id(body), text=text)
+        await whisper(self.client, body, text)
 
     async def _refresh(self, body: Mapping[str, Any], payload: CasePayload) -> None:
         """Re-render the clicked card from the stored case (after a stale click)."""

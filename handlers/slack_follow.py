@@ -15,6 +15,7 @@ from bot.service import CaseService, Outcome
 from cards import slack as render
 from cards import views
 from cards.ids import CasePayload, InputId, TaskPayload, ViewId
+from handlers.slack_decisions import whisper
 from handlers.slack_payloads import (
     case_payload,
     file_payload,
@@ -89,9 +90,7 @@ class FollowThrough:
         self.base_url = base_url.rstrip("/")
 
     async def _whisper(self, body: Body, text: str) -> None:
-        """An ephemeral message to the person who clicked, where they clicked."""
-        channel, _ = where(body)
-        await self.client.chat_postEphemeral(channel=channel, user=user_id(body), text=text)
+        await whisper(self.client, body, text)
 
     async def _open_task(self, body: Body) -> tuple[Case, Task] | None:
         """The clicked task if it is still open; otherwise the clicker is told why not."""
