@@ -20,7 +20,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.stats import print_table, ratio, save, summary_ms
-from tests.e2e.harness import ROOT, ServerProcess, base_env, free_port
+from tests.e2e.harness import ROOT, ServerProcess, base_env, free_port, wait_healthy
 from tests.e2e.slack_support import STEP_PEOPLE, STEP_POST, STEP_WHAT
 from tests.fakes.slack_api import Call, FakeSlackApi
 from tests.fakes.slack_session import (
@@ -204,7 +204,7 @@ async def run(requests: int, levels: Sequence[int], card_rounds: int) -> dict[st
         try:
             connector = aiohttp.TCPConnector(limit=max(levels))
             async with aiohttp.ClientSession(connector=connector) as http:
-                await wait_ready(http, bare_url)
+                await wait_healthy(bare_url, bare, timeout=15)
                 slack = SlackClient(real.url, api, http)
                 await file_case(slack)
                 bodies = {
@@ -222,19 +222,6 @@ async def run(requests: int, levels: Sequence[int], card_rounds: int) -> dict[st
             real.stop()
             bare.terminate()
             bare.wait(10)
-
-
-async def wait_ready(http: aiohttp.ClientSession, url: str) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            async with http.get(f"{url}/healthz") as r:
-                if r.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise RuntimeError(f"{url} did not start")
 
 
 async def settle(api: FakeSlackApi, quiet: float = 0.2) -> None:

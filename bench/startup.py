@@ -14,10 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from bench.stats import percentile, print_table, save
-from tests.e2e.harness import ROOT, base_env
+from tests.e2e.harness import ROOT, base_env, wait_healthy
 
 RUNS = 5
 
@@ -30,23 +28,6 @@ def spawn(env: dict[str, str]) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-async def first_200(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    """Poll /healthz every 10 ms until it answers 200 (or the process dies)."""
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"python app.py exited with {proc.returncode}")
-            try:
-                async with http.get(f"{url}/healthz") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.01)
-    raise RuntimeError("python app.py did not answer /healthz")
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -81,7 +62,7 @@ async def start_once(
     started = time.perf_counter()
     proc = spawn(settings)
     try:
-        await first_200(url, proc)
+        await wait_healthy(url, proc, timeout=120, every=0.01)
         taken = time.perf_counter() - started
         await asyncio.sleep(settle)
         return taken, memory_mb(proc.pid)

@@ -72,6 +72,26 @@ async def running_server(env: Mapping[str, str]) -> AsyncIterator[Server]:
         await runner.cleanup()
 
 
+async def wait_healthy(
+    url: str, proc: subprocess.Popen[bytes], timeout: float, every: float = 0.05
+) -> None:
+    """Poll url's /healthz every `every` s until it answers 200; RuntimeError if the process
+    exits first or `timeout` s pass."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server at {url} exited with {proc.returncode}")
+            try:
+                async with http.get(f"{url}/healthz") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(every)
+    raise RuntimeError(f"the server at {url} did not answer /healthz")
+
+
 class ServerProcess:
     """`python app.py` in a child process, for restart and kill tests."""
 
@@ -87,19 +107,10 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=self.env, stdout=out, stderr=out
         )
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as http:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"server exited: {self.log.read_text()[-2000:]}")
-                try:
-                    async with http.get(f"{self.url}/healthz") as r:
-                        if r.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError(f"server did not start: {self.log.read_text()[-2000:]}")
+        try:
+            await wait_healthy(self.url, self.proc, timeout)
+        except RuntimeError as exc:
+            raise AssertionError(f"{exc}: {self.log.read_text()[-2000:]}") from None
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
