@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 from yarl import URL
 
 from app import build_app, describe, load
@@ -14,7 +15,7 @@ from bot.config import Settings
 from bot.models import Status
 from handlers.web_identity import COOKIE
 from tests.conftest import REPORTER
-from tests.e2e.harness import ServerProcess, base_env, running_server
+from tests.e2e.harness import Server, ServerProcess, base_env, running_server
 from tests.samples import answers_values
 
 REF = "OAK-2026-0001"
@@ -46,6 +47,16 @@ class Browser:
         status, _, _ = await self.post("/identity", {"email": email})
         assert status == 200
         await self.get("/")
+
+
+@asynccontextmanager
+async def one_case(tmp_path: Path) -> AsyncIterator[tuple[Server, aiohttp.ClientSession, str]]:
+    """A running server with the web channel, a browser's cookie jar, and one case filed."""
+    async with (
+        running_server(base_env(tmp_path / "data")) as server,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        yield server, http, await file_a_case(server)
 
 
 async def file_a_case(server) -> str:
@@ -93,11 +104,7 @@ async def test_python_app_py_says_where_to_click(tmp_path: Path) -> None:
 
 
 async def test_posts_need_the_token_of_the_identity_cookie(tmp_path: Path) -> None:
-    async with (
-        running_server(base_env(tmp_path / "data")) as server,
-        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
-    ):
-        ref = await file_a_case(server)
+    async with one_case(tmp_path) as (server, http, ref):
         me = Browser(http, server.url)
         await me.act_as("head@oakprimary.example")
         cookie = next(c for c in http.cookie_jar if c.key == COOKIE)
@@ -115,11 +122,7 @@ async def test_posts_need_the_token_of_the_identity_cookie(tmp_path: Path) -> No
 
 
 async def test_two_approvals_make_one_decision_and_the_second_is_told(tmp_path: Path) -> None:
-    async with (
-        running_server(base_env(tmp_path / "data")) as server,
-        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
-    ):
-        ref = await file_a_case(server)
+    async with one_case(tmp_path) as (server, http, ref):
         head = Browser(http, server.url)
         await head.act_as("head@oakprimary.example")
         status, inbox = await head.get("/inbox")
@@ -138,11 +141,7 @@ async def test_two_approvals_make_one_decision_and_the_second_is_told(tmp_path: 
 
 
 async def test_blank_decline_shows_the_error_by_the_reason_box(tmp_path: Path) -> None:
-    async with (
-        running_server(base_env(tmp_path / "data")) as server,
-        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
-    ):
-        ref = await file_a_case(server)
+    async with one_case(tmp_path) as (server, http, ref):
         head = Browser(http, server.url)
         await head.act_as("deputy@oakprimary.example")
         await head.get(f"/cases/{ref}")
@@ -155,11 +154,7 @@ async def test_blank_decline_shows_the_error_by_the_reason_box(tmp_path: Path) -
 
 
 async def test_evidence_upload_and_a_signed_file_link(tmp_path: Path) -> None:
-    async with (
-        running_server(base_env(tmp_path / "data")) as server,
-        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
-    ):
-        ref = await file_a_case(server)
+    async with one_case(tmp_path) as (server, http, ref):
         teacher = Browser(http, server.url)
         await teacher.act_as("teacher@oakprimary.example")
         await teacher.get(f"/cases/{ref}")
@@ -185,8 +180,6 @@ async def test_notices_are_filed_once_per_outbox_message(tmp_path: Path) -> None
     async with running_server(base_env(tmp_path / "data")) as server:
         ref = await file_a_case(server)
         record = await server.service.get(ref)
-        app: web.Application = server.app
-        assert app is not None
         from handlers.web_sender import WebSender, inbox_of
 
         sender = WebSender(server.service)
@@ -197,11 +190,7 @@ async def test_notices_are_filed_once_per_outbox_message(tmp_path: Path) -> None
 
 
 async def test_follow_through_mark_done_reassign_and_close(tmp_path: Path) -> None:
-    async with (
-        running_server(base_env(tmp_path / "data")) as server,
-        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
-    ):
-        ref = await file_a_case(server)
+    async with one_case(tmp_path) as (server, http, ref):
         head = Browser(http, server.url)
         await head.act_as("head@oakprimary.example")
         await head.get(f"/cases/{ref}")
