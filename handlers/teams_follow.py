@@ -120,14 +120,33 @@ class FollowThrough:
         found = await self.open_task(actor, data)
         if not isinstance(found, tuple):
             return found
-        case, task, payload = found
+        case, task, _ = found
+        return self.task_done_card(case, task, back_of(data))
+
+    def task_done_card(
+        self,
+        case: Case,
+        task: Task,
+        back: str,
+        values: Data | None = None,
+        errors: Mapping[str, str] | None = None,
+    ) -> Card:
         return teams.task_done_form(
             f"{self.title(task)} ({case.reference})",
             task.action_id,
-            payload.encode(),
+            TaskPayload(case.reference, task.id).encode(),
             CasePayload(case.reference, case.version).encode(),
-            back_of(data),
+            back,
+            values=values,
+            errors=errors,
         )
+
+    async def task_again(self, payload: TaskPayload) -> tuple[Case, Task]:
+        """The task a form was refused on, as it stands now (to show the form again)."""
+        case = (await self.service.get(payload.reference)).case
+        task = case.task(payload.task_id)
+        assert task is not None  # the service found it before judging the answers
+        return case, task
 
     async def task_done(self, actor: Actor, data: Data, mode: Mode) -> Card:
         payload = TaskPayload.decode(data.get(teams.TASK))
@@ -141,18 +160,8 @@ class FollowThrough:
                 text_of(data, InputId.TASK_REFERENCE),
             )
         except FormErrors as exc:
-            case = (await self.service.get(payload.reference)).case
-            task = case.task(payload.task_id)
-            assert task is not None  # the service found it before judging the answers
-            return teams.task_done_form(
-                f"{self.title(task)} ({case.reference})",
-                task.action_id,
-                payload.encode(),
-                CasePayload(case.reference, case.version).encode(),
-                back,
-                values=data,
-                errors=exc.errors,
-            )
+            case, task = await self.task_again(payload)
+            return self.task_done_card(case, task, back, values=data, errors=exc.errors)
         except BotError as exc:
             return await self.refused(payload.reference, actor, back, exc)
         if outcome.applied:
@@ -163,13 +172,20 @@ class FollowThrough:
         found = await self.open_task(actor, data)
         if not isinstance(found, tuple):
             return found
-        case, task, payload = found
+        case, task, _ = found
+        return self.reassign_card(case, task, back_of(data))
+
+    def reassign_card(
+        self, case: Case, task: Task, back: str, value: str = "", error: str | None = None
+    ) -> Card:
         return teams.reassign_form(
             f"{self.title(task)} ({case.reference})",
             task.owner.name or task.owner.email,
-            payload.encode(),
+            TaskPayload(case.reference, task.id).encode(),
             CasePayload(case.reference, case.version).encode(),
-            back_of(data),
+            back,
+            value=value,
+            error=error,
         )
 
     async def reassign(self, actor: Actor, data: Data, mode: Mode) -> Card:
@@ -182,18 +198,9 @@ class FollowThrough:
                 payload.reference, actor, payload.task_id, owner
             )
         except FormErrors as exc:
-            case = (await self.service.get(payload.reference)).case
-            task = case.task(payload.task_id)
-            assert task is not None
-            return teams.reassign_form(
-                f"{self.title(task)} ({case.reference})",
-                task.owner.name or task.owner.email,
-                payload.encode(),
-                CasePayload(case.reference, case.version).encode(),
-                back,
-                value=email,
-                error=exc.errors.get("owner") or next(iter(exc.errors.values())),
-            )
+            case, task = await self.task_again(payload)
+            error = exc.errors.get("owner") or next(iter(exc.errors.values()))
+            return self.reassign_card(case, task, back, value=email, error=error)
         except BotError as exc:
             return await self.refused(payload.reference, actor, back, exc)
         if not outcome.applied:
