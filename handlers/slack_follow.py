@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.case_files import CaseFiles, FileKind
 from bot.errors import BotError, FormErrors
-from bot.models import Case, Task
+from bot.models import Actor, Case, Task
 from bot.service import CaseService, Outcome
 from cards import slack as render
 from cards import views
@@ -124,11 +124,15 @@ class FollowThrough:
         )
         await self.client.views_open(trigger_id=body["trigger_id"], view=modal)
 
-    async def submit_task_done(self, ack: Ack, body: Body) -> None:
+    async def _submitted(self, body: Body) -> tuple[object, dict[str, Any], Actor]:
+        """A modal's submission: its private metadata, its answers, and who submitted it."""
         view = body["view"]
-        payload = TaskPayload.decode(view.get("private_metadata"))
-        values = state_values(view.get("state"))
         actor = await self.directory.actor(user_id(body))
+        return view.get("private_metadata"), state_values(view.get("state")), actor
+
+    async def submit_task_done(self, ack: Ack, body: Body) -> None:
+        metadata, values, actor = await self._submitted(body)
+        payload = TaskPayload.decode(metadata)
         await answer_modal(
             ack,
             payload.reference,
@@ -152,15 +156,14 @@ class FollowThrough:
         await self.client.views_open(trigger_id=body["trigger_id"], view=modal)
 
     async def submit_reassign(self, ack: Ack, body: Body) -> None:
-        view = body["view"]
-        payload = TaskPayload.decode(view.get("private_metadata"))
-        chosen = str(state_values(view.get("state")).get(InputId.TASK_OWNER.value) or "")
+        metadata, values, actor = await self._submitted(body)
+        payload = TaskPayload.decode(metadata)
+        chosen = str(values.get(InputId.TASK_OWNER.value) or "")
         if not chosen:
             await ack(
                 response_action="errors", errors={InputId.TASK_OWNER.value: "Choose someone."}
             )
             return
-        actor = await self.directory.actor(user_id(body))
         owner = await self.directory.actor(chosen)
         await answer_modal(
             ack,
@@ -242,10 +245,8 @@ class FollowThrough:
         await self.client.views_open(trigger_id=body["trigger_id"], view=modal)
 
     async def submit_close(self, ack: Ack, body: Body) -> None:
-        view = body["view"]
-        payload = CasePayload.decode(view.get("private_metadata"))
-        values = state_values(view.get("state"))
-        actor = await self.directory.actor(user_id(body))
+        metadata, values, actor = await self._submitted(body)
+        payload = CasePayload.decode(metadata)
         await answer_modal(
             ack,
             payload.reference,
@@ -275,10 +276,9 @@ class FollowThrough:
         await self.client.views_open(trigger_id=body["trigger_id"], view=modal)
 
     async def submit_reopen(self, ack: Ack, body: Body) -> None:
-        view = body["view"]
-        payload = CasePayload.decode(view.get("private_metadata"))
-        reason = str(state_values(view.get("state")).get(InputId.REOPEN_REASON.value) or "")
-        actor = await self.directory.actor(user_id(body))
+        metadata, values, actor = await self._submitted(body)
+        payload = CasePayload.decode(metadata)
+        reason = str(values.get(InputId.REOPEN_REASON.value) or "")
         await answer_modal(
             ack,
             payload.reference,
