@@ -36,14 +36,14 @@ from bot.outbox import OutboxWorker
 from bot.policy import DEFAULT_POLICY, Policy, load_policy
 from bot.scheduler import ReminderLoop
 from bot.service import CaseService
-from bot.store import Store
+from bot.storage.port import Store
+from bot.storage.tinydb_store import TinyDBStore
 from bot.timeline import verify
-from bot.tinydb_store import TinyDBStore
 from handlers import files as file_routes
 from handlers.channel import Channel
 
 if TYPE_CHECKING:
-    from bot.migration import CopyReport
+    from bot.storage.migration import CopyReport
 
 log = logging.getLogger("app")
 STORE_KEY = web.AppKey("service", CaseService)
@@ -67,7 +67,7 @@ def load(settings: Settings) -> Loaded:
 def make_store(settings: Settings) -> Store:
     """TinyDB under DATA_DIR, or PostgreSQL when DATABASE_URL is set (evidence stays on disk)."""
     if settings.database_url:
-        from bot.postgres_store import PostgresStore  # the driver is needed only then
+        from bot.storage.postgres_store import PostgresStore  # the driver is needed only then
 
         return PostgresStore(settings.database_url, settings.data_dir)
     return TinyDBStore(settings.data_dir)
@@ -98,19 +98,19 @@ def make_channels(
     settings = loaded.settings
     channels: list[Channel] = []
     if settings.web.enabled and files is not None:
-        from handlers.web import WebChannel
+        from handlers.web.channel import WebChannel
 
         channels.append(WebChannel(settings, service, files))
     if settings.slack.enabled:
-        from handlers.failures import install_slack
-        from handlers.slack import SlackChannel
+        from handlers.slack.channel import SlackChannel
+        from handlers.slack.failures import install_slack
 
         slack = SlackChannel(settings, service, files)
         install_slack(slack.bolt)  # a report the disk refused is said so in the modal
         channels.append(slack)
     if settings.teams.enabled:
-        from handlers.failures import install_teams
-        from handlers.teams import TeamsChannel
+        from handlers.teams.channel import TeamsChannel
+        from handlers.teams.failures import install_teams
 
         teams = TeamsChannel(settings, service, files)
         install_teams(teams.adapter)  # and on the card
@@ -134,11 +134,11 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     reminders = ReminderLoop(service, drafts=[c.drafts for c in channels if c.drafts])
     guards = []  # malformed or forged platform requests get a 4xx, never a 500
     if settings.slack.enabled:
-        from handlers.failures import slack_guard
+        from handlers.slack.failures import slack_guard
 
         guards.append(slack_guard(settings.slack_signing_secret))
     if settings.teams.enabled:
-        from handlers.failures import teams_guard
+        from handlers.teams.failures import teams_guard
 
         guards.append(teams_guard)
     app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=guards)
@@ -263,8 +263,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """Copy the TinyDB store under DATA_DIR into PostgreSQL; a second run copies nothing."""
     from tqdm import tqdm
 
-    from bot.migration import copy_store
-    from bot.postgres_store import PostgresStore
+    from bot.storage.migration import copy_store
+    from bot.storage.postgres_store import PostgresStore
 
     settings = load(Settings.from_env()).settings
     if not args.to.startswith(("postgresql://", "postgres://")):
@@ -427,7 +427,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 
 def cmd_teams_package(args: argparse.Namespace) -> int:
-    from handlers.teams_package import build_teams_package
+    from handlers.teams.package import build_teams_package
 
     settings = Settings.from_env()
     app_id = args.app_id or settings.app_id

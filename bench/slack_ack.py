@@ -47,7 +47,7 @@ CARD_CONCURRENCY = 8
 
 def serve_bare(port: int) -> None:
     """A bare AsyncApp with a no-op listener, mounted on aiohttp the way the real server is."""
-    from handlers.slack import mount_bolt
+    from handlers.slack.channel import mount_bolt
 
     client = AsyncWebClient(token=TOKEN, base_url=os.environ["SLACK_API_URL"])
     bolt = AsyncApp(signing_secret=SECRET, client=client, process_before_response=False)

@@ -14,10 +14,10 @@ from bench.stats import print_table, save
 from bench.store import answers
 from bot.config import EXAMPLE_TRUST, load_trust
 from bot.policy import load_policy
-from bot.postgres_store import PostgresStore
 from bot.service import CaseService
-from bot.store import Store
-from bot.tinydb_store import TinyDBStore
+from bot.storage.port import Store
+from bot.storage.postgres_store import PostgresStore
+from bot.storage.tinydb_store import TinyDBStore
 from tests.bot.pg_child import REPORTER, fixed_clock
 from tests.pg import PgServer, _admin, run_sync, server_binaries, with_database
 

@@ -24,7 +24,7 @@ from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFramewo
 from bench.stats import print_table, ratio, save, summary_ms
 from bot.config import EXAMPLE_TRUST, Settings
 from cards import teams
-from handlers.teams import AuthConfig, activity_route, make_adapter
+from handlers.teams.channel import AuthConfig, activity_route, make_adapter
 from tests.fakes import teams_activities as ta
 from tests.fakes.connector import FakeConnector
 from tests.samples import answers_values

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.files import write_durably
+from bot.storage.files import write_durably
 
 TTL_SECONDS = 300
 

@@ -55,7 +55,7 @@ from bot.models import (
     to_plain,
 )
 from bot.policy import Policy, evaluate
-from bot.store import Store
+from bot.storage.port import Store
 from bot.timeline import append
 
 BOT = "bot"

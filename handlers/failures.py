@@ -1,38 +1,18 @@
-"""Failed requests: a store that cannot save is said plainly; a malformed request gets a 400."""
+"""What every channel's failure mapping shares: the storage message, the shapes of bad payloads."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 from collections.abc import Awaitable, Callable
-from http import HTTPStatus
-from typing import Any
 
 from aiohttp import web
-from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes
-from slack_bolt.app.async_app import AsyncApp
-from slack_bolt.response import BoltResponse
-from slack_sdk.errors import SlackApiError
-from slack_sdk.signature import SignatureVerifier
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import StorageUnavailable
-from cards import slack as slack_cards
-from cards import teams as teams_cards
 
-log = logging.getLogger(__name__)
 TITLE = "Not saved"
-ACK_POLL_S = 0.02  # twice Bolt's poll for the ack of a listener that runs after it
-EVENTS_PATH = "/slack/events"  # where handlers.slack mounts Bolt
-ACTIVITIES_PATH = "/api/messages"  # where handlers.teams takes Bot Framework activities
 # What the frameworks raise on a payload of the wrong shape: Bolt on block_actions with no
 # actions (its to_action indexes actions[0]) or null for an action; msrest's deserializers
 # (ValueErrors) on a list where an object goes; the bot on an activity without `from`.
 SHAPE_ERRORS = (IndexError, KeyError, TypeError, AttributeError, ValueError)
-MALFORMED = "Malformed Slack request."
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
@@ -44,109 +24,3 @@ def explain(exc: StorageUnavailable) -> str:
         f"{exc} Nothing was saved, so please try again in a few minutes. "
         "If it keeps happening, tell your IT admin: the bot's storage needs attention."
     )
-
-
-def install_slack(bolt: AsyncApp) -> None:
-    """A Bolt error handler: a form submission that could not be saved gets a notice modal."""
-
-    @bolt.error
-    async def on_error(
-        error: Exception, body: dict[str, Any], client: AsyncWebClient
-    ) -> BoltResponse | None:
-        if body.get("type") != "view_submission":
-            # Acknowledged already, if the listener got that far (a command, a shortcut, a
-            # button: they ack first). Bolt then sets the request's ack to None, and one that
-            # failed within Bolt's 10 ms poll would lose its ack (Slack sees a 404 after 3 s):
-            # so this answer never comes sooner.
-            await asyncio.sleep(ACK_POLL_S)
-        if isinstance(error, SHAPE_ERRORS):
-            # Bolt's matchers and our listeners read what the payload promises; a payload that
-            # breaks that promise is the sender's fault. Logged in full, answered 400.
-            log.warning("a Slack request could not be handled: %r", error, exc_info=error)
-            return BoltResponse(status=HTTPStatus.BAD_REQUEST, body=MALFORMED)
-        if not isinstance(error, StorageUnavailable):
-            log.error("a Slack listener failed: %s", type(error).__name__, exc_info=error)
-            return None  # Bolt answers 500, as it does without this handler
-        log.error("a Slack request could not be saved: %s", error)
-        notice = slack_cards.notice_modal("Report a post", explain(error))
-        if body.get("type") == "view_submission":  # not acknowledged yet: the answer is the notice
-            return BoltResponse(
-                status=HTTPStatus.OK,
-                body=json.dumps({"response_action": "update", "view": notice.to_dict()}),
-                headers={"content-type": ["application/json;charset=utf-8"]},
-            )
-        # Acknowledged already (a command, a shortcut, a button): its trigger opens the notice.
-        if body.get("trigger_id"):
-            try:
-                await client.views_open(trigger_id=body["trigger_id"], view=notice)
-            except SlackApiError as exc:
-                log.warning("could not show the storage notice: %s", exc.response.get("error"))
-        return None
-
-
-def install_teams(adapter: CloudAdapter) -> None:
-    """The adapter's turn error handler: a card (for an invoke) or a message saying so."""
-    earlier = adapter.on_turn_error
-
-    async def on_turn_error(context: TurnContext, error: Exception) -> None:
-        if not isinstance(error, StorageUnavailable):
-            if earlier is None:
-                raise error
-            await earlier(context, error)
-            return
-        log.error("a Teams activity could not be saved: %s", error)
-        if context.activity.type == ActivityTypes.invoke:
-            card = teams_cards.message_card(TITLE, [explain(error)], attention=True)
-            body = teams_cards.invoke_card(card)
-            response = InvokeResponse(status=int(HTTPStatus.OK), body=body)
-            answer = Activity(type=ActivityTypes.invoke_response, value=response)
-            await context.send_activity(answer)
-        else:
-            await context.send_activity(explain(error))
-
-    adapter.on_turn_error = on_turn_error
-
-
-def slack_guard(signing_secret: str) -> Middleware:
-    """Check the signature before Bolt reads the body (Bolt parses first: a forged, broken
-    body was a 500, not a 401), and answer 400 to a signed body of a shape Bolt cannot read."""
-    verifier = SignatureVerifier(signing_secret)
-
-    @web.middleware
-    async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path != EVENTS_PATH or request.method != "POST":
-            return await handler(request)
-        try:
-            # Slack signs UTF-8 only (slack_sdk cannot check anything else), and a timestamp
-            # that is not a number makes slack_sdk's int() raise: neither is Slack.
-            body = (await request.read()).decode("utf-8")
-            valid = verifier.is_valid_request(body, request.headers)
-        except ValueError:
-            valid = False
-        if not valid:
-            return web.Response(status=HTTPStatus.UNAUTHORIZED, text="Invalid signature.")
-        try:
-            return await handler(request)
-        except SHAPE_ERRORS as exc:
-            log.warning("a Slack request of a shape Bolt cannot read: %r", exc, exc_info=exc)
-            return web.Response(status=HTTPStatus.BAD_REQUEST, text=MALFORMED)
-
-    return guard
-
-
-@web.middleware
-async def teams_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """An activity of a shape botbuilder or the bot cannot read (a list where an object goes,
-    no `from`): 400 and a log line, where it was a 500 from deep inside the framework."""
-    if request.path != ACTIVITIES_PATH:
-        return await handler(request)
-    try:
-        response = await handler(request)
-    except SHAPE_ERRORS as exc:
-        log.warning("a Teams activity of a shape that cannot be read: %r", exc, exc_info=exc)
-        return web.Response(status=HTTPStatus.BAD_REQUEST, text="Malformed activity.")
-    if response.status == HTTPStatus.NOT_IMPLEMENTED:
-        # botbuilder's answer to an invoke name no handler knows: the sender's mistake, not
-        # a server fault (no 5xx for anything a client can send).
-        return web.Response(status=HTTPStatus.BAD_REQUEST, text="Unknown invoke.")
-    return response

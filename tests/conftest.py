@@ -14,7 +14,7 @@ from bot.forms import to_answers
 from bot.models import Actor, Answers
 from bot.policy import Policy, load_policy
 from bot.service import CaseService
-from bot.tinydb_store import TinyDBStore
+from bot.storage.tinydb_store import TinyDBStore
 from tests.pg import pg_server, pg_url  # noqa: F401 - fixtures for every test module
 from tests.samples import answers_values
 

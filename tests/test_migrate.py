@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.store import fill, template
-from bot.postgres_store import PostgresStore
-from bot.tinydb_store import TinyDBStore
+from bot.storage.postgres_store import PostgresStore
+from bot.storage.tinydb_store import TinyDBStore
 from tests.pg import run_sync
 from tests.test_cli import run
 

@@ -16,7 +16,7 @@ from bot.forms import report_form, to_answers
 from bot.office import term_of
 from bot.policy import load_policy
 from bot.service import CaseService
-from bot.tinydb_store import TinyDBStore
+from bot.storage.tinydb_store import TinyDBStore
 from tests.conftest import HEAD, REPORTER, Clock
 from tests.samples import answers_values
 from tests.test_cli import run

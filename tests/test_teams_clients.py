@@ -5,7 +5,7 @@ from __future__ import annotations
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot.config import Settings
-from handlers.teams import make_adapter
+from handlers.teams.channel import make_adapter
 
 
 async def test_one_connector_client_per_service_url_across_turns_and_proactive_sends():

@@ -14,7 +14,7 @@ import pytest
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import best_match
 
-from handlers.teams_package import (
+from handlers.teams.package import (
     DEFAULT_PACKAGE_DIR,
     build_teams_package,
     check_icons,

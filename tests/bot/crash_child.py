@@ -13,7 +13,7 @@ from bot.forms import report_form, to_answers
 from bot.models import Actor
 from bot.policy import load_policy
 from bot.service import CaseService
-from bot.tinydb_store import TinyDBStore
+from bot.storage.tinydb_store import TinyDBStore
 from tests.samples import answers_values
 
 REPORTER = Actor("slack", "UTEACH1", "teacher@oakprimary.example", "Tess Teacher")

@@ -18,8 +18,8 @@ from bot.config import EXAMPLE_TRUST, load_trust
 from bot.forms import report_form, to_answers
 from bot.models import Actor
 from bot.policy import load_policy
-from bot.postgres_store import PostgresStore
 from bot.service import CaseService
+from bot.storage.postgres_store import PostgresStore
 from tests.samples import answers_values
 
 REPORTER = Actor("slack", "UTEACH1", "teacher@oakprimary.example", "Tess Teacher")

@@ -6,10 +6,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from bot.case_index import FORMAT
 from bot.models import CaseFile
 from bot.service import CaseService
-from bot.tinydb_store import INDEX_FILE, TinyDBStore
+from bot.storage.case_index import FORMAT
+from bot.storage.tinydb_store import INDEX_FILE, TinyDBStore
 from tests.conftest import HEAD, REPORTER
 
 

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from bot.models import DecisionKind, Status
+from bot.storage.tinydb_store import TinyDBStore
 from bot.timeline import verify
-from bot.tinydb_store import TinyDBStore
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 50

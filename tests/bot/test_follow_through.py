@@ -9,8 +9,8 @@ import pytest
 from bot.errors import FormErrors, InvalidTransition, NotAllowed
 from bot.models import CaseOutcome, Notice, ReminderKind, Status, TaskStatus
 from bot.service import CaseService
+from bot.storage.tinydb_store import TinyDBStore
 from bot.timeline import verify
-from bot.tinydb_store import TinyDBStore
 from tests.conftest import DEPUTY, DSL, HEAD, OTHER_HEAD, REPORTER
 
 

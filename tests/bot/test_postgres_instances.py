@@ -15,8 +15,8 @@ from bot.errors import StorageUnavailable
 from bot.models import CaseFile, MessageRef, OutboxMessage
 from bot.outbox import OutboxWorker
 from bot.policy import Policy
-from bot.postgres_store import MIGRATIONS, Migration, PostgresStore
 from bot.service import CaseService
+from bot.storage.postgres_store import MIGRATIONS, Migration, PostgresStore
 from bot.timeline import verify
 from tests.conftest import HEAD, REPORTER, Clock
 

@@ -13,10 +13,10 @@ import pytest
 
 from bot.errors import Conflict
 from bot.models import CaseFile, CaseSummary, Status
-from bot.postgres_store import PostgresStore
 from bot.service import CaseService
-from bot.store import Store
-from bot.tinydb_store import TinyDBStore
+from bot.storage.port import Store
+from bot.storage.postgres_store import PostgresStore
+from bot.storage.tinydb_store import TinyDBStore
 from tests.conftest import REPORTER
 
 KINDS = ["tinydb", "postgresql"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.tinydb_store import TinyDBStore
+from bot.storage.tinydb_store import TinyDBStore
 
 
 async def test_each_table_is_its_own_file_and_survives_reopening(tmp_path):

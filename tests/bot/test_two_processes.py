@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot.models import Status
-from bot.postgres_store import PostgresStore
+from bot.storage.postgres_store import PostgresStore
 from tests.pg import run_sync
 
 ROOT = Path(__file__).resolve().parents[2]

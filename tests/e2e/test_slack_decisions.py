@@ -194,7 +194,7 @@ async def test_a_listener_failing_just_after_its_ack_still_acknowledges(
 ) -> None:
     """Bolt polls for the ack every 10 ms; a listener that fails right after acking used to
     lose it (Slack saw a 404 after 3 s, and told the person the app had failed)."""
-    from handlers.slack_decisions import Decisions
+    from handlers.slack.decisions import Decisions
 
     w = world
     reference = await file_report(w)

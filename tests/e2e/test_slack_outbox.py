@@ -17,9 +17,9 @@ from bot.models import Answers, CaseFile, Notice, OutboxMessage
 from bot.outbox import RetryLater
 from bot.policy import Policy
 from bot.service import CaseService
-from bot.tinydb_store import TinyDBStore
-from handlers.slack_people import SlackDirectory
-from handlers.slack_sender import SlackSender
+from bot.storage.tinydb_store import TinyDBStore
+from handlers.slack.people import SlackDirectory
+from handlers.slack.sender import SlackSender
 from tests.conftest import REPORTER
 from tests.e2e.harness import ServerProcess, base_env
 from tests.e2e.slack_support import (

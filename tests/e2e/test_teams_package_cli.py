@@ -8,7 +8,7 @@ import subprocess
 import sys
 import zipfile
 
-from handlers.teams_bot import REPORT_COMMAND
+from handlers.teams.activity import REPORT_COMMAND
 from tests.e2e.harness import ROOT
 
 APP_ID = "3f2b8c1e-6d4a-4e1b-9a7c-2d5e8f0a1b2c"

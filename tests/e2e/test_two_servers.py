@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.postgres_store import PostgresStore
+from bot.storage.postgres_store import PostgresStore
 from tests.e2e.harness import ServerProcess, base_env
 from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_session import (

@@ -13,7 +13,7 @@ from yarl import URL
 from app import build_app, describe, load
 from bot.config import Settings
 from bot.models import Status
-from handlers.web_identity import COOKIE
+from handlers.web.identity import COOKIE
 from tests.conftest import REPORTER
 from tests.e2e.harness import Server, ServerProcess, base_env, running_server
 from tests.samples import answers_values
@@ -180,7 +180,7 @@ async def test_notices_are_filed_once_per_outbox_message(tmp_path: Path) -> None
     async with running_server(base_env(tmp_path / "data")) as server:
         ref = await file_a_case(server)
         record = await server.service.get(ref)
-        from handlers.web_sender import WebSender, inbox_of
+        from handlers.web.sender import WebSender, inbox_of
 
         sender = WebSender(server.service)
         receipt = next(m for m in record.outbox if m.notice.value == "receipt")

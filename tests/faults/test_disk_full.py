@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import bot.files
+import bot.storage.files
 from bot.timeline import verify
 from tests.e2e import teams_support as tsup
 from tests.e2e.slack_support import STEP_PEOPLE, STEP_POST, STEP_WHAT, World, file_report, world
@@ -20,9 +20,9 @@ __all__ = ["world"]  # the Slack world fixture, used by name
 
 
 class Disk:
-    """The os module as bot.files sees it: every durable write fails with ENOSPC while full.
+    """The os module as bot.storage.files sees it: every durable write fails with ENOSPC while full.
 
-    bot.files is where both stores write (cases, drafts, evidence, the index snapshot), so
+    bot.storage.files is where both stores write (cases, drafts, evidence, the index snapshot), so
     this is the disk boundary of the server under test, and nothing else is touched.
     """
 
@@ -43,7 +43,7 @@ class Disk:
 @pytest.fixture
 def disk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Disk]:
     fake = Disk()
-    monkeypatch.setattr(bot.files, "os", fake)
+    monkeypatch.setattr(bot.storage.files, "os", fake)
     yield fake
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.storage.tinydb_store import TinyDBStore
 from bot.timeline import verify
-from bot.tinydb_store import TinyDBStore
 from tests.e2e.harness import ServerProcess, base_env
 from tests.e2e.slack_support import STEP_PEOPLE, STEP_POST, STEP_WHAT
 from tests.fakes.slack_api import Call, FakeSlackApi

@@ -20,11 +20,11 @@ from cards import teams
 from cards.ids import ActionId, CasePayload, InputId
 from cards.teams import Card, Mode
 from cards.views import case_list, info_question
-from handlers.teams_case import CaseCards
-from handlers.teams_evidence import EvidenceTaker
-from handlers.teams_follow import FollowThrough
-from handlers.teams_people import People, UnknownPerson
-from handlers.teams_report import ReportFlow, prefill_from_message
+from handlers.teams.case import CaseCards
+from handlers.teams.evidence import EvidenceTaker
+from handlers.teams.follow import FollowThrough
+from handlers.teams.people import People, UnknownPerson
+from handlers.teams.report import ReportFlow, prefill_from_message
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from bot.errors import EvidenceRejected, FormErrors, NotAllowed
 from bot.forms import Kind, Section, check, to_answers
 from bot.models import Actor
 from cards import html, views
-from handlers.web_context import Submitted, Upload, WebContext
-from handlers.web_identity import Session
+from handlers.web.context import Submitted, Upload, WebContext
+from handlers.web.identity import Session
 
 log = logging.getLogger(__name__)
 DRAFTS = "web_drafts"

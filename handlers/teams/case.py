@@ -10,7 +10,7 @@ from bot.service import CaseService
 from cards import teams
 from cards.teams import Card
 from cards.views import ApprovalCardView, approval_card
-from handlers.teams_people import People
+from handlers.teams.people import People
 
 NOT_YOURS = "Only the reporter and the school's leads can see this case."
 

@@ -17,8 +17,8 @@ from bot.models import Actor
 from bot.service import CaseService
 from cards import slack as render
 from cards import views
-from handlers.slack_payloads import FormStep, evidence_file_ids, state_values
-from handlers.slack_people import SlackDirectory
+from handlers.slack.payloads import FormStep, evidence_file_ids, state_values
+from handlers.slack.people import SlackDirectory
 
 log = logging.getLogger(__name__)
 DRAFTS = "drafts"

@@ -26,10 +26,10 @@ from jwt.exceptions import DecodeError
 from bot.case_files import CaseFiles
 from bot.config import Settings
 from bot.service import CaseService
-from handlers.teams_bot import TeamsBot
-from handlers.teams_evidence import EvidenceTaker
-from handlers.teams_people import People
-from handlers.teams_sender import TeamsSender
+from handlers.teams.activity import TeamsBot
+from handlers.teams.evidence import EvidenceTaker
+from handlers.teams.people import People
+from handlers.teams.sender import TeamsSender
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from bot.service import CaseService, Outcome
 from cards import slack as render
 from cards import views
 from cards.ids import CasePayload, InputId, ViewId
-from handlers.slack_payloads import case_payload, state_values, ticked_actions, user_id, where
-from handlers.slack_people import SlackDirectory
+from handlers.slack.payloads import case_payload, state_values, ticked_actions, user_id, where
+from handlers.slack.people import SlackDirectory
 
 log = logging.getLogger(__name__)
 Ack = Callable[..., Awaitable[Any]]

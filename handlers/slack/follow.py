@@ -15,8 +15,8 @@ from bot.service import CaseService, Outcome
 from cards import slack as render
 from cards import views
 from cards.ids import CasePayload, InputId, TaskPayload, ViewId
-from handlers.slack_decisions import whisper
-from handlers.slack_payloads import (
+from handlers.slack.decisions import whisper
+from handlers.slack.payloads import (
     case_payload,
     file_payload,
     state_values,
@@ -24,7 +24,7 @@ from handlers.slack_payloads import (
     user_id,
     where,
 )
-from handlers.slack_people import SlackDirectory
+from handlers.slack.people import SlackDirectory
 
 log = logging.getLogger(__name__)
 Ack = Callable[..., Awaitable[Any]]

@@ -13,7 +13,7 @@ from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import ChannelAccount, ConversationReference
 
 from bot.models import Actor
-from bot.store import Store
+from bot.storage.port import Store
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from bot.service import Outcome
 from cards import html, views
 from cards.html import CaseControls
 from cards.ids import ActionId, CasePayload, FilePayload, InputId, TaskPayload
-from handlers.web_context import SECURITY_HEADERS, Submitted, WebContext
-from handlers.web_identity import Session, actor_of
+from handlers.web.context import SECURITY_HEADERS, Submitted, WebContext
+from handlers.web.identity import Session, actor_of
 
 log = logging.getLogger(__name__)
 

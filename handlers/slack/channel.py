@@ -19,18 +19,18 @@ from bot.service import CaseService
 from cards import slack as render
 from cards import views
 from cards.ids import ActionId, ViewId
-from handlers.slack_decisions import Decisions
-from handlers.slack_follow import FollowThrough
-from handlers.slack_form import DRAFTS, ReportForm
-from handlers.slack_payloads import (
+from handlers.slack.decisions import Decisions
+from handlers.slack.follow import FollowThrough
+from handlers.slack.form import DRAFTS, ReportForm
+from handlers.slack.payloads import (
     command_prefill,
     first_url,
     message_files,
     plain_text,
     user_id,
 )
-from handlers.slack_people import PLATFORM, SlackDirectory
-from handlers.slack_sender import SlackSender
+from handlers.slack.people import PLATFORM, SlackDirectory
+from handlers.slack.sender import SlackSender
 
 __all__ = ["SlackChannel", "SlackSender", "make_bolt_app"]
 

@@ -30,7 +30,7 @@ from bot.models import (
 )
 from bot.outbox import RetryLater
 from bot.service import CaseService
-from bot.store import Store
+from bot.storage.port import Store
 from cards import teams
 from cards.teams import Card
 from cards.views import (
@@ -46,9 +46,9 @@ from cards.views import (
     safeguarding_alert,
     task_assigned,
 )
-from handlers.teams_bot import card_message
-from handlers.teams_case import CaseCards
-from handlers.teams_people import PLATFORM, People, Reach
+from handlers.teams.activity import card_message
+from handlers.teams.case import CaseCards
+from handlers.teams.people import PLATFORM, People, Reach
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from bot.models import Actor
 from bot.service import CaseService
 from cards import html
 from cards.html import Person, Post
-from handlers.web_identity import Identities, Session, actor_of
+from handlers.web.identity import Identities, Session, actor_of
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (

@@ -13,9 +13,9 @@ from typing import Any
 import asyncpg
 
 from bot.errors import Conflict, StorageUnavailable
-from bot.files import EvidenceFiles
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
-from bot.tinydb_store import REFERENCE
+from bot.storage.files import EvidenceFiles
+from bot.storage.tinydb_store import REFERENCE
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from bot.links import load_or_create_key
 from bot.service import CaseService
 from cards import html, views
 from cards.html import InboxItem
-from handlers.web_case import CasePages
-from handlers.web_context import SECURITY_HEADERS, WebContext
-from handlers.web_identity import PLATFORM, Identities, trust_people
-from handlers.web_report import DRAFTS, ReportPages
-from handlers.web_sender import WebSender, inbox_of, note_from_plain
+from handlers.web.case import CasePages
+from handlers.web.context import SECURITY_HEADERS, WebContext
+from handlers.web.identity import PLATFORM, Identities, trust_people
+from handlers.web.report import DRAFTS, ReportPages
+from handlers.web.sender import WebSender, inbox_of, note_from_plain
 
 
 class WebChannel:

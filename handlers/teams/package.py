@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-DEFAULT_PACKAGE_DIR = Path(__file__).resolve().parents[1] / "appPackage"
+DEFAULT_PACKAGE_DIR = Path(__file__).resolve().parents[2] / "appPackage"
 MANIFEST_NAME = "manifest.json"
 COLOR_ICON_SIZE = (192, 192)
 OUTLINE_ICON_SIZE = (32, 32)

@@ -19,7 +19,7 @@ from bot.service import CaseService
 from cards import slack as render
 from cards import views
 from cards.ids import ActionId
-from handlers.slack_people import PLATFORM, SlackDirectory
+from handlers.slack.people import PLATFORM, SlackDirectory
 
 log = logging.getLogger(__name__)
 APPROVAL = "approval"

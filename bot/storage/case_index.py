@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from bot.errors import StorageUnavailable
-from bot.files import write_durably
 from bot.models import CaseSummary, Status, Urgency
+from bot.storage.files import write_durably
 
 FORMAT = 4
 # A folder's mtime moves in coarse ticks (a few ms): a snapshot vouches for the whole cases

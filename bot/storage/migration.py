@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.models import case_file_from
-from bot.postgres_store import PostgresStore
+from bot.storage.postgres_store import PostgresStore
+from bot.storage.tinydb_store import TinyDBStore
 from bot.timeline import verify
-from bot.tinydb_store import TinyDBStore
 
 BATCH = 500  # case files per transaction: big enough to be quick, small enough to hold in memory
 

@@ -17,12 +17,12 @@ from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-from bot import case_index
-from bot.case_index import Entry
 from bot.errors import Conflict
-from bot.files import EvidenceFiles, remove_durably, write_durably, write_scratch
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
-from bot.store import is_scratch
+from bot.storage import case_index
+from bot.storage.case_index import Entry
+from bot.storage.files import EvidenceFiles, remove_durably, write_durably, write_scratch
+from bot.storage.port import is_scratch
 
 REFERENCE = re.compile(r"^([A-Z][A-Z0-9]{1,7})-(\d{4})-(\d{4,})$")
 INDEX_FILE = "case-index.json"

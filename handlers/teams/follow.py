@@ -13,8 +13,8 @@ from bot.service import CaseService, Outcome
 from cards import teams, views
 from cards.ids import ActionId, CasePayload, FilePayload, InputId, TaskPayload, ViewId
 from cards.teams import Card, Mode
-from handlers.teams_case import CaseCards
-from handlers.teams_people import People
+from handlers.teams.case import CaseCards
+from handlers.teams.people import People
 
 log = logging.getLogger(__name__)
 
