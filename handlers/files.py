@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.case_files import CaseFiles, FileKind
 from bot.errors import UnknownCase
+from bot.service.files import CaseFiles, FileKind
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.case_files import CaseFiles
 from bot.config import Settings
 from bot.links import LinkSigner, load_or_create_key
 from bot.service import CaseService
+from bot.service.files import CaseFiles
 from cards import slack as render
 from cards import views
 from cards.ids import ActionId, ViewId

@@ -8,10 +8,10 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.case_files import CaseFiles, FileKind
 from bot.errors import BotError, FormErrors
 from bot.models import Actor, Case, Task
 from bot.service import CaseService, Outcome
+from bot.service.files import CaseFiles, FileKind
 from cards import slack as render
 from cards import views
 from cards.ids import CasePayload, InputId, TaskPayload, ViewId

@@ -12,10 +12,10 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
-from bot.case_files import CaseFiles
 from bot.errors import FormErrors, NotAllowed, StaleVersion, UnknownCase
 from bot.models import Actor
 from bot.service import CaseService, Outcome
+from bot.service.files import CaseFiles
 from cards import teams
 from cards.ids import ActionId, CasePayload, InputId
 from cards.teams import Card, Mode

@@ -23,9 +23,9 @@ from botframework.connector.auth import (
 )
 from jwt.exceptions import DecodeError
 
-from bot.case_files import CaseFiles
 from bot.config import Settings
 from bot.service import CaseService
+from bot.service.files import CaseFiles
 from handlers.teams.activity import TeamsBot
 from handlers.teams.evidence import EvidenceTaker
 from handlers.teams.people import People

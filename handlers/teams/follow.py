@@ -6,10 +6,10 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bot.case_files import CaseFiles, FileKind
 from bot.errors import BotError, FormErrors
 from bot.models import Actor, Case, Task
 from bot.service import CaseService, Outcome
+from bot.service.files import CaseFiles, FileKind
 from cards import teams, views
 from cards.ids import ActionId, CasePayload, FilePayload, InputId, TaskPayload, ViewId
 from cards.teams import Card, Mode

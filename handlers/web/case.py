@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from bot.case_files import FileKind
 from bot.errors import (
     EvidenceRejected,
     FormErrors,
@@ -18,6 +17,7 @@ from bot.errors import (
 )
 from bot.models import Actor, Case, Status
 from bot.service import Outcome
+from bot.service.files import FileKind
 from cards import html, views
 from cards.html import CaseControls
 from cards.ids import ActionId, CasePayload, FilePayload, InputId, TaskPayload

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot.case_files import CaseFiles
 from bot.config import Settings
 from bot.links import load_or_create_key
 from bot.service import CaseService
+from bot.service.files import CaseFiles
 from cards import html, views
 from cards.html import InboxItem
 from handlers.web.case import CasePages

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from aiohttp import BodyPartReader, web
 from markupsafe import Markup
 
-from bot.case_files import CaseFiles
 from bot.models import Actor
 from bot.service import CaseService
+from bot.service.files import CaseFiles
 from cards import html
 from cards.html import Person, Post
 from handlers.web.identity import Identities, Session, actor_of

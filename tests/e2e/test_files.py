@@ -10,8 +10,8 @@ import pytest
 from docx import Document
 
 from app import FILES_KEY
-from bot.case_files import FileKind
 from bot.errors import NotAllowed
+from bot.service.files import FileKind
 from tests.conftest import DSL, HEAD, OTHER_HEAD, REPORTER
 from tests.e2e.harness import base_env, running_server
 from tests.samples import answers_values

@@ -1,0 +1,95 @@
+"""Delivery bookkeeping: what the outbox sent, where the cards now live, what failed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from bot.models import (
+    CaseFile,
+    MessageRef,
+)
+from bot.service.core import (
+    BOT,
+    ServiceCore,
+)
+from bot.timeline import append
+
+
+class Delivery(ServiceCore):
+    """The outbox worker records each delivery here."""
+
+    async def delivered(
+        self, reference: str, message_id: str, refs: Sequence[MessageRef] = ()
+    ) -> None:
+        """Mark an outbox message delivered, keep where its cards now live, note it."""
+
+        async def op() -> None:
+            record = await self.get(reference)
+            now = self.clock()
+            outbox = tuple(
+                replace(m, delivered_at=now, attempts=m.attempts + 1) if m.id == message_id else m
+                for m in record.outbox
+            )
+            msg = next(m for m in record.outbox if m.id == message_id)
+            kept = [
+                m
+                for m in record.case.messages
+                if not any(
+                    (m.platform, m.purpose, m.conversation)
+                    == (r.platform, r.purpose, r.conversation)
+                    for r in refs
+                )
+            ]
+            case = replace(record.case, messages=(*kept, *refs))
+            timeline = append(
+                record.timeline,
+                at=now,
+                actor=BOT,
+                kind="notified",
+                summary=f"Delivered on {msg.platform}: {msg.notice.value}",
+                after={
+                    "notice": msg.notice.value,
+                    "platform": msg.platform,
+                    "messages": len(refs),
+                },
+            )
+            await self.store.save(CaseFile(case, timeline, outbox, record.revision + 1))
+
+        return await self._serialised(reference, op)
+
+    async def note_sent(self, reference: str, message_id: str, entry: str) -> None:
+        """One target of an outbox message reached: kept, so a retry does not send it twice."""
+
+        async def op() -> None:
+            record = await self.get(reference)
+            outbox = tuple(
+                replace(m, sent=(*m.sent, entry))
+                if m.id == message_id and entry not in m.sent
+                else m
+                for m in record.outbox
+            )
+            await self.store.save(replace(record, outbox=outbox, revision=record.revision + 1))
+
+        return await self._serialised(reference, op)
+
+    async def delivery_failed(
+        self, reference: str, message_id: str, error: str, retry_at: datetime
+    ) -> None:
+        async def op() -> None:
+            record = await self.get(reference)
+            outbox = tuple(
+                replace(
+                    m,
+                    attempts=m.attempts + 1,
+                    next_attempt_at=retry_at,
+                    last_error=error[:200],
+                )
+                if m.id == message_id
+                else m
+                for m in record.outbox
+            )
+            await self.store.save(replace(record, outbox=outbox, revision=record.revision + 1))
+
+        return await self._serialised(reference, op)

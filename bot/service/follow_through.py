@@ -1,0 +1,332 @@
+"""Follow-through: tasks (done, reassign, snooze), post checks, reminders, close and reopen."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from bot.config import School
+from bot.errors import (
+    FormErrors,
+    InvalidTransition,
+    NotAllowed,
+    UnknownCase,
+)
+from bot.follow_through import (
+    after_reminder,
+    cancel_open,
+    complete,
+    due_reminders,
+    open_tasks,
+    replace_task,
+)
+from bot.models import (
+    Actor,
+    Case,
+    CaseFile,
+    CaseOutcome,
+    Closure,
+    Notice,
+    ReminderKind,
+    Status,
+    Task,
+    TaskStatus,
+    check_transition,
+)
+from bot.service.core import (
+    BOT,
+    Outcome,
+    ServiceCore,
+    check_text,
+    snoozed_since_last_reminder,
+    task_facts,
+    text_errors,
+    who,
+)
+from bot.timeline import append
+
+
+class FollowThrough(ServiceCore):
+    """After the decision: the tasks, their reminders, and closing the case."""
+
+    def _check_lead(self, actor: Actor, case: Case, what: str) -> School:
+        school = self.school_of(case)
+        if not school.is_lead(actor.email):
+            raise NotAllowed(
+                f"Only {school.name}'s approvers and safeguarding leads can {what} on "
+                f"{case.reference}. Nothing was changed."
+            )
+        return school
+
+    def _task(self, case: Case, task_id: str, actor: Actor) -> Task:
+        task = case.task(task_id)
+        if task is None:
+            raise UnknownCase(f"{case.reference} has no task {task_id}.")
+        if task.owner.email != actor.email.lower() and not self.school_of(case).is_lead(
+            actor.email
+        ):
+            raise NotAllowed(
+                f"Only the task's owner ({task.owner.name or task.owner.email}) or the "
+                "school's leads can change it. Nothing was changed."
+            )
+        return task
+
+    async def complete_task(
+        self, reference: str, actor: Actor, task_id: str, result: str, result_reference: str = ""
+    ) -> Outcome:
+        """Mark a task done with what happened (and, say, the police incident number)."""
+        result, result_reference = result.strip(), result_reference.strip()
+
+        async def op() -> Outcome:
+            record = await self.get(reference)
+            case = record.case
+            task = self._task(case, task_id, actor)
+            if not task.is_open:
+                by = task.done_by.name or task.done_by.email if task.done_by else "someone"
+                return Outcome(case, False, f"That task is already {task.status.value} ({by}).")
+            check_text(result, "result", "Say what was done.")
+            if len(result_reference) > 200:
+                raise FormErrors({"reference": "Please keep this under 200 characters."})
+            now = self.clock()
+            done = complete(
+                task, actor, now, result, result_reference, self.policy, self.trust.hours
+            )
+            status = case.status
+            if status is Status.APPROVED:
+                status = check_transition(status, Status.IN_PROGRESS)
+            return await self._commit(
+                record,
+                replace(case, status=status, tasks=replace_task(case.tasks, done)),
+                [Notice.CARD_UPDATE],
+                at=now,
+                actor=who(actor),
+                kind="task_done",
+                summary=f"Task {task.id} ({task.action_id}) done by {actor.email}",
+                before={"task": task_facts(task), "status": case.status.value},
+                after={
+                    "task": task_facts(done),
+                    "status": status.value,
+                    "result": result,
+                    "reference": result_reference,
+                },
+            )
+
+        return await self._serialised(reference, op)
+
+    async def reassign_task(
+        self, reference: str, actor: Actor, task_id: str, new_owner: Actor
+    ) -> Outcome:
+        """Give a task to any member of staff; they are told."""
+
+        async def op() -> Outcome:
+            record = await self.get(reference)
+            case = record.case
+            task = self._task(case, task_id, actor)
+            if not task.is_open:
+                return Outcome(case, False, f"That task is already {task.status.value}.")
+            if not self.trust.schools_for(new_owner.email):
+                raise FormErrors({"owner": "Choose a member of the trust's staff."})
+            if new_owner.email.lower() == task.owner.email:
+                return Outcome(case, False, "That person already owns the task.")
+            moved = replace(task, owner=replace(new_owner, email=new_owner.email.lower()))
+            return await self._commit(
+                record,
+                replace(case, tasks=replace_task(case.tasks, moved)),
+                [Notice.CARD_UPDATE, Notice.TASK_ASSIGNED],
+                detail=task.id,
+                at=self.clock(),
+                actor=who(actor),
+                kind="task_reassigned",
+                summary=f"Task {task.id} reassigned to {new_owner.email}",
+                before={"owner": task.owner.email},
+                after={"owner": moved.owner.email, "task": task.id},
+            )
+
+        return await self._serialised(reference, op)
+
+    async def snooze_task(self, reference: str, actor: Actor, task_id: str) -> Outcome:
+        """Skip the next reminder: the one after comes a working day later (once per reminder)."""
+
+        async def op() -> Outcome:
+            record = await self.get(reference)
+            case = record.case
+            task = self._task(case, task_id, actor)
+            if task.remind_at is None:
+                return Outcome(case, False, "There is no reminder to snooze.")
+            if snoozed_since_last_reminder(record.timeline, task.id):
+                return Outcome(case, False, "Already snoozed.")
+            later = self.trust.hours.next_working_day(max(self.clock(), task.remind_at))
+            return await self._commit(
+                record,
+                replace(case, tasks=replace_task(case.tasks, replace(task, remind_at=later))),
+                at=self.clock(),
+                actor=who(actor),
+                kind="reminder_snoozed",
+                summary=f"Reminder for task {task.id} snoozed",
+                before={"remind_at": task.remind_at.isoformat()},
+                after={"remind_at": later.isoformat(), "task": task.id},
+            )
+
+        return await self._serialised(reference, op)
+
+    async def answer_post_check(
+        self, reference: str, actor: Actor, task_id: str, still_up: bool
+    ) -> Outcome:
+        """Two working days after a removal request: is the post still up?"""
+
+        async def op() -> Outcome:
+            record = await self.get(reference)
+            case = record.case
+            task = self._task(case, task_id, actor)
+            if task.remind_kind is not ReminderKind.POST_CHECK or task.status is not (
+                TaskStatus.DONE
+            ):
+                return Outcome(case, False, "There is no open question about this post.")
+            answered = [
+                e
+                for e in record.timeline
+                if e.kind == "post_check_answered" and (e.after or {}).get("task") == task.id
+            ]
+            if answered and task.remind_at is None:
+                return Outcome(case, False, "Already answered.")
+            return await self._commit(
+                record,
+                replace(case, tasks=replace_task(case.tasks, replace(task, remind_at=None))),
+                [Notice.CARD_UPDATE],
+                at=self.clock(),
+                actor=who(actor),
+                kind="post_check_answered",
+                summary=f"The post is {'still up' if still_up else 'removed'} (task {task.id})",
+                after={"task": task.id, "still_up": still_up},
+            )
+
+        return await self._serialised(reference, op)
+
+    async def close(self, reference: str, actor: Actor, outcome: str, note: str) -> Outcome:
+        """Close with an outcome and a note; open tasks must be done, unless no further action."""
+        note = note.strip()
+
+        async def op() -> Outcome:
+            record = await self.get(reference)
+            case = record.case
+            self._check_approver(actor, case)
+            if case.status is Status.CLOSED:
+                by = case.closure.by.name or case.closure.by.email if case.closure else "someone"
+                return Outcome(case, False, f"{case.reference} is already closed ({by}).")
+            errors = {}
+            try:
+                result = CaseOutcome(outcome)
+            except ValueError:
+                errors["outcome"] = "Choose how the case ended."
+                result = CaseOutcome.NO_FURTHER_ACTION
+            errors.update(text_errors(note, "note", "A closing note is needed for the record."))
+            still_open = open_tasks(case.tasks)
+            if still_open and result is not CaseOutcome.NO_FURTHER_ACTION and not errors:
+                errors["outcome"] = (
+                    f"{len(still_open)} task(s) are still open: mark them done first, "
+                    "or close with no further action."
+                )
+            if errors:
+                raise FormErrors(errors)
+            if not case.status.follows_through:
+                raise InvalidTransition(case.status.value, Status.CLOSED.value)
+            status = check_transition(case.status, Status.CLOSED)
+            now = self.clock()
+            closure = Closure(result, note, actor, now)
+            return await self._commit(
+                record,
+                replace(case, status=status, closure=closure, tasks=cancel_open(case.tasks)),
+                [Notice.CARD_UPDATE, Notice.CASE_CLOSED],
+                at=now,
+                actor=who(actor),
+                kind="case_closed",
+                summary=f"Closed by {actor.email}: {result.label}",
+                before={"status": case.status.value, "open_tasks": len(still_open)},
+                after={"status": status.value, "outcome": result.value, "note": note},
+            )
+
+        return await self._serialised(reference, op)
+
+    async def reopen(self, reference: str, actor: Actor, reason: str) -> Outcome:
+        reason = reason.strip()
+
+        async def op() -> Outcome:
+            record = await self.get(reference)
+            case = record.case
+            self._check_approver(actor, case)
+            if case.status is not Status.CLOSED:
+                return Outcome(case, False, f"{case.reference} is not closed.")
+            check_text(reason, "reason", "Say why the case is reopened.")
+            status = check_transition(case.status, Status.REOPENED)
+            return await self._commit(
+                record,
+                replace(case, status=status, closure=None),
+                [Notice.CARD_UPDATE],
+                at=self.clock(),
+                actor=who(actor),
+                kind="case_reopened",
+                summary=f"Reopened by {actor.email}",
+                before={
+                    "status": case.status.value,
+                    "outcome": case.closure.outcome.value if case.closure else None,
+                },
+                after={"status": status.value, "reason": reason},
+            )
+
+        return await self._serialised(reference, op)
+
+    async def fire_reminders(self, now: datetime | None = None) -> int:
+        """Queue every reminder now due, in working hours only; each one exactly once."""
+        now = now or self.clock()
+        hours = self.trust.hours
+        due = [
+            s.reference
+            for s in await self.store.summaries()
+            if s.next_reminder_at is not None and s.next_reminder_at <= now
+        ]
+        queued = 0
+        for reference in due:
+
+            async def op(reference: str = reference) -> int:
+                record = await self.get(reference)
+                case = record.case
+                tasks, timeline, details = case.tasks, record.timeline, []
+                for task in due_reminders(case, now):
+                    if hours.next_open(now) != now or not case.status.is_open:
+                        later = hours.next_open(now) if case.status.is_open else None
+                        tasks = replace_task(tasks, replace(task, remind_at=later))
+                        continue
+                    tasks = replace_task(tasks, after_reminder(task, now, hours))
+                    details.append(f"{task.id}:{task.remind_kind.value}")
+                    timeline = append(
+                        timeline,
+                        at=now,
+                        actor=BOT,
+                        kind="reminder_queued",
+                        summary=f"Reminder ({task.remind_kind.value}) for task {task.id}",
+                        after={
+                            "task": task.id,
+                            "kind": task.remind_kind.value,
+                            "owner": task.owner.email,
+                        },
+                    )
+                if tasks == case.tasks:
+                    return 0
+                saved = CaseFile(
+                    replace(case, tasks=tasks),
+                    timeline,
+                    self._queue(
+                        record.outbox,
+                        case.reporter.platform,
+                        [Notice.TASK_REMINDER] * len(details),
+                        details,
+                    ),
+                    record.revision + 1,
+                )
+                await self.store.save(saved)
+                return len(details)
+
+            queued += await self._serialised(reference, op)
+        if queued:
+            self._changed()
+        return queued
