@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from importlib import resources
 
 from aiohttp import web
 
@@ -31,13 +32,15 @@ class WebChannel:
         self.ctx = WebContext(service, files, ids, people)
         self.sender = WebSender(service)
         self.url = f"http://{settings.host}:{settings.port}/"
+        css = resources.files("cards").joinpath("static", "style.css")
+        self.stylesheet = css.read_text(encoding="utf-8")  # read once, served from memory
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/", self.home)
         app.router.add_post("/identity", self.choose)
         app.router.add_get("/inbox", self.inbox)
         app.router.add_get("/cases", self.register)
-        app.router.add_get("/web.css", self.css)
+        app.router.add_get(html.STYLESHEET, self.css)
         ReportPages(self.ctx).mount(app)
         CasePages(self.ctx).mount(app)
 
@@ -87,7 +90,7 @@ class WebChannel:
 
     async def css(self, request: web.Request) -> web.Response:
         headers = {**SECURITY_HEADERS, "Cache-Control": "max-age=300"}
-        return web.Response(text=html.CSS, content_type="text/css", headers=headers)
+        return web.Response(text=self.stylesheet, content_type="text/css", headers=headers)
 
     def when(self, at: str) -> str:
         moment = datetime.fromisoformat(at).astimezone(self.ctx.service.trust.tz)

@@ -19,6 +19,7 @@ from tests.e2e.harness import Server, ServerProcess, base_env, running_server
 from tests.samples import answers_values
 
 REF = "OAK-2026-0001"
+STYLESHEET = Path(__file__).resolve().parents[2] / "cards" / "static" / "style.css"
 
 
 class Browser:
@@ -92,10 +93,16 @@ async def test_python_app_py_says_where_to_click(tmp_path: Path) -> None:
     server = ServerProcess(env)
     await server.start()
     try:
-        async with aiohttp.ClientSession() as http, http.get(f"{server.url}/") as r:
-            assert r.status == 200
-            assert "Demo identity: this is not sign-in." in await r.text()
-            assert r.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{server.url}/") as r:
+                assert r.status == 200
+                page = await r.text()
+                assert "Demo identity: this is not sign-in." in page
+                assert r.headers["Content-Security-Policy"].startswith("default-src 'none'")
+            assert '<link rel="stylesheet" href="/static/style.css">' in page
+            async with http.get(f"{server.url}/static/style.css") as r:
+                assert r.status == 200 and r.content_type == "text/css"
+                assert await r.text() == STYLESHEET.read_text(encoding="utf-8")
     finally:
         server.stop()
     log = server.log.read_text()

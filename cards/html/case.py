@@ -1,0 +1,157 @@
+"""The case page: the approval card with the controls this viewer may use."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from bot.forms import FieldId
+from cards.html.base import (
+    FILE_QUERY,
+    Post,
+    action_item,
+    bullet_list,
+    error_id,
+    error_summary,
+    fact_list,
+    field_error,
+    form,
+    heading,
+    join,
+    link,
+    para,
+    submit,
+    tag,
+    urgent_banner,
+)
+from cards.html.controls import CaseControls
+from cards.html.decision import answer_controls, decision_controls
+from cards.html.follow import case_button_forms, tasks_section
+from cards.ids import ActionId, InputId
+from cards.views import ApprovalCardView, FileRow
+
+
+def card_header(view: ApprovalCardView) -> Markup:
+    parts = [heading(1, view.headline)]
+    if view.urgent:
+        parts.append(
+            urgent_banner(
+                "URGENT: the police may need to be contacted, or a child may be at risk. "
+                "The safeguarding leads have been told."
+            )
+        )
+    status = f"Status: {view.status} · Urgency: {view.urgency} · {view.school}"
+    parts.append(para(status, "status"))
+    return join(parts)
+
+
+def card_facts(view: ApprovalCardView) -> Markup:
+    parts = [heading(2, "The report", "report-h"), fact_list(view.facts)]
+    parts.append(heading(3, "Inappropriate use (clause 4.2)"))
+    parts.append(bullet_list(view.categories, "categories"))
+    return tag("section", {"aria_labelledby": "report-h"}, join(parts))
+
+
+def evidence_section(view: ApprovalCardView, controls: CaseControls) -> Markup:
+    rows = view.files or ()
+    items = [file_item(r, controls.file_url) for r in rows] or [para("No screenshots yet.")]
+    parts = [heading(2, "Evidence and files (5.1.7)"), join(items)]
+    if controls.upload:
+        parts.append(upload_form(controls.upload, controls))
+    return tag("section", {}, join(parts))
+
+
+def file_item(row: FileRow, file_url: str) -> Markup:
+    href = f"{file_url}?{FILE_QUERY}={quote(row.button.value)}" if file_url else ""
+    opener = link(row.button.label, href, "button small") if href else None
+    return tag("div", {"class": "file"}, tag("span", {}, row.label), " ", opener)
+
+
+def upload_form(post: Post, controls: CaseControls) -> Markup:
+    error = controls.errors.get("evidence") if controls.failed == "evidence" else None
+    box = tag(
+        "div",
+        {"class": "field" + (" invalid" if error else "")},
+        tag("label", {"for": "case-evidence"}, "Add screenshots"),
+        field_error("case-evidence", error),
+        tag(
+            "input",
+            {
+                "type": "file",
+                "id": "case-evidence",
+                "name": FieldId.EVIDENCE.value,
+                "multiple": True,
+                "accept": "image/*,application/pdf",
+                "aria_describedby": error_id("case-evidence") if error else None,
+                "aria_invalid": "true" if error else None,
+            },
+        ),
+    )
+    return form(post, box, submit("Upload"), multipart=True, cls="inline")
+
+
+def info_section(view: ApprovalCardView) -> Markup:
+    if not view.info:
+        return Markup("")
+    return tag("section", {}, heading(2, "More information"), fact_list(view.info))
+
+
+def recommended(view: ApprovalCardView) -> Markup:
+    ticked = [a for a in view.actions if a.ticked]
+    if not ticked:
+        return Markup("")
+    title = "Actions taken" if view.decision else "The policy recommends"
+    return join(
+        [heading(2, title), tag("ul", {"class": "actions"}, join([action_item(a) for a in ticked]))]
+    )
+
+
+def approval_card(view: ApprovalCardView, controls: CaseControls) -> Markup:
+    """The case as the approvers see it on Slack and Teams, with this viewer's controls."""
+    parts = [card_header(view)]
+    if controls.note:
+        parts.append(tag("div", {"class": "notice", "role": "status"}, controls.note))
+    if controls.errors:
+        parts.append(error_summary(controls.errors, _error_anchors(controls)))
+    parts += [card_facts(view), evidence_section(view, controls), info_section(view)]
+    if controls.answer:
+        parts.append(answer_controls(view, controls))
+    parts.append(recommended(view))
+    if controls.approver and view.decidable:
+        parts.append(decision_controls(view, controls))
+    if view.decision:
+        parts.append(
+            tag("section", {}, heading(2, "Decision"), join([para(x) for x in view.decision]))
+        )
+    elif view.pending:
+        parts.append(para(view.pending, "hint"))
+    parts.append(tasks_section(view, controls))
+    if view.closure:
+        parts.append(
+            tag("section", {}, heading(2, "Closed"), join([para(x) for x in view.closure]))
+        )
+    if controls.approver and view.case_buttons:
+        parts.append(tag("section", {}, heading(2, "The case"), case_button_forms(view, controls)))
+    return tag("article", {"class": "card" + (" is-urgent" if view.urgent else "")}, join(parts))
+
+
+def _error_anchors(controls: CaseControls) -> dict[str, str]:
+    """Error keys of the failed form to the ids of the inputs they are shown beside."""
+    action, _, task = controls.failed.partition(":")
+    suffix = f"-{task}" if task else ""
+    by_key = {
+        "actions": f"{InputId.ACTIONS.value}-0",
+        "other_action": InputId.OTHER_ACTION.value,
+        "question": InputId.QUESTION.value,
+        "answer": InputId.ANSWER.value,
+        "result": f"{InputId.TASK_RESULT.value}{suffix}",
+        "owner": f"{InputId.TASK_OWNER.value}{suffix}",
+        "outcome": f"{InputId.CLOSE_OUTCOME.value}-0",
+        "note": InputId.CLOSE_NOTE.value,
+        "evidence": "case-evidence",
+        "reason": InputId.REOPEN_REASON.value
+        if action == ActionId.REOPEN_CASE
+        else InputId.REASON.value,
+    }
+    return {k: by_key.get(k, k) for k in controls.errors}

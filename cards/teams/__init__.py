@@ -1,0 +1,63 @@
+"""Adaptive Card 1.5 renderers for Teams: pure functions from the view models to card dicts."""
+
+from cards.teams.base import (
+    BACK,
+    CARD_CONTENT_TYPE,
+    CASE,
+    FILE,
+    FORM,
+    ON_CASE,
+    ON_NOTE,
+    REFRESH,
+    TASK,
+    VALUES,
+    VERB,
+    Card,
+    Mode,
+    attachment,
+    card,
+    invoke_card,
+    task_card,
+    task_message,
+    text,
+)
+from cards.teams.case import approval_card, approval_refresh
+from cards.teams.follow import close_form, reassign_form, reopen_form, task_done_form
+from cards.teams.notes import case_list_card, link_card, message_card, note_card, welcome_card
+from cards.teams.report import form_card, receipt_card, summary_card
+
+__all__ = [
+    "BACK",
+    "CARD_CONTENT_TYPE",
+    "CASE",
+    "Card",
+    "FILE",
+    "FORM",
+    "Mode",
+    "ON_CASE",
+    "ON_NOTE",
+    "REFRESH",
+    "TASK",
+    "VALUES",
+    "VERB",
+    "approval_card",
+    "approval_refresh",
+    "attachment",
+    "card",
+    "case_list_card",
+    "close_form",
+    "form_card",
+    "invoke_card",
+    "link_card",
+    "message_card",
+    "note_card",
+    "reassign_form",
+    "receipt_card",
+    "reopen_form",
+    "summary_card",
+    "task_card",
+    "task_done_form",
+    "task_message",
+    "text",
+    "welcome_card",
+]

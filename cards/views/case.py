@@ -1,0 +1,200 @@
+"""The approval card and the register: a case as its approvers and followers see it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, tzinfo
+
+from bot.config import School
+from bot.drafts import conversation_guide, platform_route
+from bot.models import Case, CaseSummary, DecisionKind, Status, Task, TaskStatus, Urgency
+from bot.policy import Policy
+from cards.ids import ActionId, CasePayload, FilePayload, TaskPayload
+from cards.views.models import (
+    URGENCY_LABEL,
+    ApprovalCardView,
+    Button,
+    CaseListView,
+    CaseRow,
+    Fact,
+    FileRow,
+    TaskRow,
+    file_size,
+    when,
+)
+from cards.views.report import action_options, report_facts
+
+
+def approval_card(
+    case: Case, policy: Policy, school: School, tz: tzinfo, now: datetime | None = None
+) -> ApprovalCardView:
+    urgent = case.urgency is Urgency.URGENT
+    decided = case.decision is not None
+    chosen = case.decision.actions if case.decision else None
+    status = case.status.label
+    pending = "" if decided else f"Waiting for a decision from {', '.join(school.approvers)}."
+    info = []
+    for r in case.info_requests:
+        info.append(Fact(f"Question from {r.asked_by.name or r.asked_by.email}", r.question))
+        info.append(Fact("Answer", r.answer or "(not answered yet)"))
+    return ApprovalCardView(
+        reference=case.reference,
+        headline=f"{'URGENT: ' if urgent else ''}Report {case.reference}: {school.name}",
+        notification=notification_text(case),
+        urgent=urgent,
+        urgency=URGENCY_LABEL[case.urgency],
+        status=status,
+        school=school.name,
+        facts=(
+            *report_facts(policy, case.answers, school),
+            Fact(
+                "Reported by",
+                f"{case.reporter.name or case.reporter.email} on {when(case.created_at, tz)}",
+            ),
+        ),
+        categories=tuple(policy.category(c).labelled for c in case.answers.categories),
+        evidence=tuple(
+            f"{e.name} ({file_size(e.size)}, SHA-256 {e.short_hash})" for e in case.evidence
+        ),
+        actions=action_options(policy, case.recommendation, chosen),
+        info=tuple(info),
+        decision=decision_lines(case, policy, tz),
+        pending=pending,
+        decidable=case.status.awaits_decision and not decided,
+        payload=CasePayload(case.reference, case.version),
+        approvers=school.approvers,
+        tasks=tuple(task_row(case, t, policy, tz, now or case.created_at) for t in case.tasks),
+        files=file_rows(case),
+        closure=closure_lines(case, tz),
+        case_buttons=case_buttons(case),
+    )
+
+
+def notification_text(case: Case) -> str:
+    if case.decision is not None:
+        return f"Report {case.reference}: decision made"
+    if case.status is Status.MORE_INFO_REQUESTED:
+        return f"Report {case.reference}: more information requested"
+    return f"New report {case.reference} needs your decision"
+
+
+def decision_lines(case: Case, policy: Policy, tz: tzinfo) -> tuple[str, ...]:
+    d = case.decision
+    if d is None:
+        return ()
+    by = d.by.name or d.by.email
+    if d.kind is DecisionKind.DECLINED:
+        return (f"Declined by {by} on {when(d.at, tz)}.", f"Reason: {d.reason}")
+    lines = [f"Approved by {by} on {when(d.at, tz)}:"]
+    for a in d.actions:
+        o = policy.action(a)
+        lines.append(
+            f"• {o.clause} {o.label}" + (f": {d.other_action}" if a == "other_action" else "")
+        )
+    return tuple(lines)
+
+
+def task_row(case: Case, task: Task, policy: Policy, tz: tzinfo, now: datetime) -> TaskRow:
+    action = policy.action(task.action_id)
+    payload = TaskPayload(case.reference, task.id).encode()
+    help_lines: tuple[str, ...] = ()
+    if task.action_id == "discuss":
+        help_lines = conversation_guide(policy)
+    elif task.action_id == "report_to_platform":
+        route = platform_route(policy, case.answers.platform)
+        help_lines = (f"Report it to {route.platform}: {route.url}",)
+    buttons = (
+        (
+            Button("Mark done", ActionId.TASK_DONE, payload, primary=True),
+            Button("Reassign", ActionId.TASK_REASSIGN, payload),
+        )
+        if task.is_open
+        else ()
+    )
+    status = {TaskStatus.OPEN: "Open", TaskStatus.DONE: "Done", TaskStatus.CANCELLED: "Cancelled"}
+    result = task.result + (f" (ref {task.result_reference})" if task.result_reference else "")
+    if task.done_by and task.done_at:
+        result = f"{result}: {task.done_by.name or task.done_by.email}, {when(task.done_at, tz)}"
+    return TaskRow(
+        id=task.id,
+        title=action.labelled,
+        owner=task.owner.name or task.owner.email,
+        due=when(task.due_at, tz),
+        status=status[task.status],
+        overdue=task.overdue(now),
+        result=result,
+        help=help_lines,
+        buttons=buttons,
+    )
+
+
+def file_rows(case: Case) -> tuple[FileRow, ...]:
+    rows = [
+        FileRow(
+            f"{e.name} ({file_size(e.size)}, SHA-256 {e.short_hash})",
+            Button(
+                "Open",
+                ActionId.OPEN_FILE,
+                FilePayload(case.reference, "evidence", e.sha256).encode(),
+            ),
+        )
+        for e in case.evidence
+    ]
+    if case.decision and "warning_letter" in case.decision.actions:
+        rows.append(
+            FileRow(
+                "Draft warning letter (5.1.1), Word document",
+                Button(
+                    "Open",
+                    ActionId.OPEN_FILE,
+                    FilePayload(case.reference, "letter", "warning-letter").encode(),
+                ),
+            )
+        )
+    return tuple(rows)
+
+
+def closure_lines(case: Case, tz: tzinfo) -> tuple[str, ...]:
+    c = case.closure
+    if c is None:
+        return ()
+    return (
+        f"Closed by {c.by.name or c.by.email} on {when(c.at, tz)}: {c.outcome.label}.",
+        f"Note: {c.note}",
+    )
+
+
+def case_buttons(case: Case) -> tuple[Button, ...]:
+    value = CasePayload(case.reference, case.version).encode()
+    if case.status is Status.CLOSED:
+        return (Button("Reopen", ActionId.REOPEN_CASE, value),)
+    if case.status.follows_through:
+        return (Button("Close case", ActionId.CLOSE_CASE, value),)
+    return ()
+
+
+def case_list(
+    rows: Sequence[CaseSummary], schools: Mapping[str, str], now: datetime
+) -> CaseListView:
+    """The register: open cases, and those closed in the last 30 days, with overdue tasks."""
+
+    def age(created: datetime) -> str:
+        days = (now - created).days
+        return "today" if days < 1 else f"{days} day{'s' if days > 1 else ''}"
+
+    return CaseListView(
+        title="Cases you can see: open, and closed in the last 30 days",
+        rows=tuple(
+            CaseRow(
+                r.reference,
+                schools.get(r.school_id, r.school_id),
+                r.status.label,
+                URGENCY_LABEL[r.urgency],
+                age(r.created_at),
+                r.overdue(now),
+            )
+            for r in rows
+            if r.status.is_open or (r.closed_at and (now - r.closed_at).days <= 30)
+        ),
+        empty="No open cases.",
+    )

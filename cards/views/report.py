@@ -1,0 +1,113 @@
+"""The report form's view models: each step, the summary before filing, the receipt."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.config import School
+from bot.forms import Section
+from bot.models import Case, Recommendation, Urgency
+from bot.policy import Policy
+from cards.views.models import URGENCY_LABEL, ActionOption, Fact, FormView, ReceiptView, SummaryView
+
+
+def _labels(policy: Policy, group: str, ids: Sequence[str], clause: bool = False) -> str:
+    out = []
+    for i in ids:
+        o = policy.option(group, i)
+        out.append(o.labelled if clause else o.label)
+    return ", ".join(out)
+
+
+def report_facts(policy: Policy, case_answers: Any, school: School | None) -> tuple[Fact, ...]:
+    """The answers as label/value pairs, in the form's order; empty answers left out."""
+    a = case_answers
+    author = policy.option("relationships", a.author_relationship).label
+    if a.author_name:
+        author = f"{author}: {a.author_name}"
+    categories = _labels(policy, "categories", a.categories, clause=True)
+    if a.other_category:
+        categories += f" ({a.other_category})"
+    rows = [
+        ("School", school.name if school else a.school_id),
+        ("Where", policy.option("platforms", a.platform).label),
+        ("Link", a.link),
+        ("Seen on", f"{a.seen_on:%d %b %Y}"),
+        ("What it says", a.post_text),
+        ("Posted by", author),
+        ("About", _labels(policy, "subjects", a.about)),
+        ("Inappropriate because", categories),
+        ("Also", _labels(policy, "facts", a.facts)),
+        ("So far", policy.option("histories", a.history).label),
+        (
+            "Investigation",
+            "A school investigation or enquiry is under way" if a.investigation_under_way else "",
+        ),
+        ("Child's account or age (4.3)", a.child_note),
+    ]
+    return tuple(Fact(k, v) for k, v in rows if v)
+
+
+def action_options(
+    policy: Policy, recommendation: Recommendation, chosen: Sequence[str] | None = None
+) -> tuple[ActionOption, ...]:
+    """Every action of 5.1, the recommended ones ticked with their reason (or the chosen ones)."""
+    reasons = {a.action_id: a.reason for a in recommendation.actions}
+    ticked = set(chosen) if chosen is not None else set(reasons)
+    return tuple(
+        ActionOption(o.id, o.clause, o.label, reasons.get(o.id, ""), o.id in ticked)
+        for o in policy.actions
+    )
+
+
+def form_view(
+    sections: Sequence[Section],
+    step: int,
+    values: Mapping[str, Any],
+    errors: Mapping[str, str],
+) -> FormView:
+    last = step == len(sections) - 1
+    return FormView(
+        title="Report a post",
+        step=step,
+        steps=len(sections) + 1,
+        sections=(sections[step],),
+        values=values,
+        errors=errors,
+        intro=f"Step {step + 1} of {len(sections) + 1}: {sections[step].title}",
+        submit_label="Review" if last else "Next",
+    )
+
+
+def summary_view(
+    policy: Policy, answers: Any, school: School | None, recommendation: Recommendation
+) -> SummaryView:
+    urgent = recommendation.urgency is Urgency.URGENT
+    return SummaryView(
+        title="Check and submit",
+        facts=report_facts(policy, answers, school),
+        urgency=URGENCY_LABEL[recommendation.urgency],
+        urgent=urgent,
+        actions=tuple(a for a in action_options(policy, recommendation) if a.ticked),
+        note=(
+            "The head decides what happens; these are the policy's recommendations. "
+            "Nothing is saved until you submit."
+        ),
+    )
+
+
+def receipt_view(case: Case, policy: Policy, school: School) -> ReceiptView:
+    urgent = case.urgency is Urgency.URGENT
+    lines = [
+        (
+            f"Your report is filed as {case.reference}. {school.name}'s head or deputy will decide "
+            "what to do, and you will be told here."
+        ),
+        "Please don't reply to the post or contact the parent about it yourself.",
+        f"Other channels for the parent (clause {policy.channels_clause}): {policy.channels_text}",
+    ]
+    if urgent:
+        lines.insert(0, "If anyone is in immediate danger, call 999 now.")
+        lines.insert(1, "This case is urgent: the safeguarding leads have been told too.")
+    return ReceiptView(case.reference, f"Report {case.reference} received", urgent, tuple(lines))
