@@ -1,0 +1,117 @@
+"""What every command shares: the settings, trust file, policy and store they open, and output."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bot.config import Settings, Trust, load_trust
+from bot.policy import DEFAULT_POLICY, Policy, load_policy
+from bot.service import CaseService
+from bot.storage.port import Store
+from bot.storage.tinydb_store import TinyDBStore
+
+Command = Callable[[argparse.Namespace], int]
+
+# Settings, trust file, policy and store are opened here, for the commands and for app.py alike:
+# no command can import app.py (run as `python app.py` it is __main__, and `import app` would
+# load it a second time).
+
+
+@dataclass(frozen=True)
+class Loaded:
+    settings: Settings
+    trust: Trust
+    policy: Policy
+
+
+def load(settings: Settings) -> Loaded:
+    """Read the trust file and the policy it names; raise ConfigError naming what is wrong."""
+    trust = load_trust(settings.trust_config)
+    policy = load_policy(trust.policy_file or DEFAULT_POLICY)
+    return Loaded(settings, trust, policy)
+
+
+def make_store(settings: Settings) -> Store:
+    """TinyDB under DATA_DIR, or PostgreSQL when DATABASE_URL is set (evidence stays on disk)."""
+    if settings.database_url:
+        from bot.storage.postgres_store import PostgresStore  # the driver is needed only then
+
+        return PostgresStore(settings.database_url, settings.data_dir)
+    return TinyDBStore(settings.data_dir)
+
+
+def redact(url: str) -> str:
+    """A database URL fit to print: the password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def describe_store(settings: Settings) -> str:
+    if settings.database_url:
+        return (
+            f"Store: PostgreSQL at {redact(settings.database_url)} "
+            f"(evidence files under {settings.data_dir})"
+        )
+    return f"Store: TinyDB under {settings.data_dir} (one instance only)"
+
+
+def describe(loaded: Loaded) -> list[str]:
+    """What `check` and the start-up log say: platforms, with why, and every warning."""
+    lines = []
+    for p in loaded.settings.platforms:
+        lines.append(f"{p.name}: {'enabled' if p.enabled else 'disabled'} ({p.why})")
+    web_channel = loaded.settings.web
+    lines.append(f"Web: {'enabled' if web_channel.enabled else 'disabled'} ({web_channel.why})")
+    lines.append(
+        f"Trust: {loaded.trust.name}, {len(loaded.trust.schools)} school(s), "
+        f"from {loaded.trust.source}"
+    )
+    lines.append(f"Policy: version {loaded.policy.version}, {len(loaded.policy.rules)} rules")
+    lines.append(describe_store(loaded.settings))
+    for w in (*loaded.settings.warnings, *loaded.policy.warnings(time_today(loaded))):
+        lines.append(f"Warning: {w}")
+    return lines
+
+
+def time_today(loaded: Loaded) -> date:
+    return datetime.now(loaded.trust.tz).date()
+
+
+def with_service(run):  # noqa: ANN001, ANN201 - runs an async command against the store
+    loaded = load(Settings.from_env())
+
+    async def go() -> int:
+        store = make_store(loaded.settings)
+        await store.open()
+        try:
+            return await run(CaseService(store, loaded.trust, loaded.policy))
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-09-01") from None
+
+
+def write_out(path: str | None, text: str) -> None:
+    if path:
+        Path(path).write_text(text, encoding="utf-8")
+        print(f"Wrote {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)

@@ -1,0 +1,140 @@
+"""The trust office's exports and retention: `export`, `export-case`, `purge`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.errors import ConfigError
+from bot.service import CaseService
+from handlers.cli.common import parse_date, with_service, write_out
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from bot import office
+
+    async def run(service: CaseService) -> int:
+        if args.school and service.trust.school(args.school) is None:
+            known = ", ".join(s.id for s in service.trust.schools)
+            raise ConfigError("--school", args.school, f"no such school (known: {known})")
+        tz = service.trust.tz
+        chosen = [
+            s.reference
+            for s in await service.store.summaries()
+            if (not args.school or s.school_id == args.school)
+            and args.date_from <= s.created_at.astimezone(tz).date() <= args.date_to
+        ]
+        rows = []
+        for ref in tqdm(sorted(chosen), desc="Reading cases", unit="case", file=sys.stderr):
+            record = await service.store.load(ref)
+            if record is not None:
+                rows.append(office.register_row(record, service.policy, service))
+        summary = office.totals(rows, service.policy)
+        if args.format == "json":
+            text = json.dumps({"register": rows, "totals": summary}, indent=2)
+            write_out(args.out, text)
+        else:
+            write_out(args.out, office.register_csv(rows))
+            totals_path = f"{args.out.removesuffix('.csv')}-totals.csv" if args.out else None
+            write_out(totals_path, office.totals_csv(summary))
+        print(f"Exported {len(rows)} case(s).", file=sys.stderr)
+        return 0
+
+    return with_service(run)
+
+
+def cmd_export_case(args: argparse.Namespace) -> int:
+    from bot import office
+
+    async def run(service: CaseService) -> int:
+        record = await service.store.load(args.reference)
+        if record is None:
+            raise ConfigError("export-case", args.reference, "no such case")
+        bundle = office.case_bundle(record, service)
+        Path(args.out).write_bytes(bundle.data)
+        chain = "intact" if bundle.chain_ok else "BROKEN (see summary.txt)"
+        print(f"Wrote {args.out}: {bundle.files} files; timeline hash chain {chain}.")
+        return 0 if bundle.chain_ok else 1
+
+    return with_service(run)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from bot import office
+
+    async def run(service: CaseService) -> int:
+        store, trust = service.store, service.trust
+        refs = await store.references()
+        records = []
+        for ref in tqdm(refs, desc="Reading cases", unit="case", file=sys.stderr):
+            record = await store.load(ref)
+            if record is not None:
+                records.append(record)
+        today = service.today()
+        plan = office.plan_purge(records, today, trust.retention_years, trust.tz)
+        verb = "Would remove" if args.dry_run else "Removing"
+        print(
+            f"{verb} {len(plan.cases)} closed case(s) older than {trust.retention_years} years "
+            f"and {len(plan.evidence)} evidence file(s); keeping {plan.kept} case(s)."
+        )
+        for record in plan.cases:
+            print(f"  {record.case.reference}")
+        if args.dry_run:
+            return 0
+        only_theirs = set(plan.evidence)
+        for record in tqdm(plan.cases, desc="Purging", unit="case", file=sys.stderr):
+            # The record of the purge first, the case last: a rerun after a crash finishes it.
+            ref = record.case.reference
+            await store.put_value("purged", ref, office.purge_record(record, today, trust.tz))
+            for e in record.case.evidence:
+                if e.sha256 in only_theirs:
+                    await store.delete_evidence(e.sha256)
+            await store.delete(ref)
+        print(f"Done: {len(plan.cases)} case(s) purged; a record of each purge is kept.")
+        return 0
+
+    return with_service(run)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    export = sub.add_parser(
+        "export", help="the register for governors (no names or post text), with totals"
+    )
+    export.add_argument(
+        "--school", default="", help="a school id from the trust file (default: all)"
+    )
+    export.add_argument(
+        "--from",
+        dest="date_from",
+        type=parse_date,
+        default=date(2000, 1, 1),
+        metavar="DATE",
+        help="first day a case was reported, e.g. 2026-09-01",
+    )
+    export.add_argument(
+        "--to",
+        dest="date_to",
+        type=parse_date,
+        default=date(2100, 1, 1),
+        metavar="DATE",
+        help="last day a case was reported",
+    )
+    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("--out", default=None, help="file to write (default: standard output)")
+    export.set_defaults(func=cmd_export)
+    bundle = sub.add_parser("export-case", help="everything about one case, as a zip")
+    bundle.add_argument("reference", help="such as OAK-2026-0007")
+    bundle.add_argument("--out", required=True, help="the zip file to write")
+    bundle.set_defaults(func=cmd_export_case)
+    purge = sub.add_parser(
+        "purge", help="remove closed cases past the trust's retention_years, with their evidence"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="say what would go; change nothing")
+    purge.set_defaults(func=cmd_purge)
