@@ -8,13 +8,13 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
-from bot.worktime import WorkingHours
+from bot.worktime import ClosedDays, WorkingHours
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_TRUST = ROOT / "trust.example.toml"
@@ -32,6 +32,8 @@ class School:
     safeguarding_leads: tuple[str, ...]
     slack_leadership_channel: str = ""
     teams_leadership_channel: str = ""
+    address: tuple[str, ...] = ()  # its postal address, a line each, for letters
+    head_name: str = ""  # as the head signs letters, such as "Mrs J. Patel"
 
     def is_approver(self, email: str) -> bool:
         return email.lower() in self.approvers
@@ -53,6 +55,7 @@ class Trust:
     evidence_max_bytes: int = 20 * 1024 * 1024
     policy_file: Path | None = None
     source: str = ""
+    closures: tuple[ClosedDays, ...] = ()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -60,7 +63,7 @@ class Trust:
 
     @property
     def hours(self) -> WorkingHours:
-        return WorkingHours(self.tz, *self.working_hours)
+        return WorkingHours(self.tz, *self.working_hours, self.closures)
 
     def school(self, school_id: str) -> School | None:
         return next((s for s in self.schools if s.id == school_id), None)
@@ -108,6 +111,60 @@ def _str(
     if not isinstance(value, str):
         raise ConfigError(source, f"{where}{key}", "must be a string")
     return value
+
+
+def _address(raw: Any, key: str, source: str) -> tuple[str, ...]:
+    """Lines of a postal address: a list of strings, or one string with a line per line."""
+    if isinstance(raw, str):
+        raw = raw.strip().splitlines()
+    if not isinstance(raw, list) or not all(isinstance(line, str) for line in raw):
+        raise ConfigError(source, key, 'must be a list of lines, such as ["1 Oak Lane", "Oakton"]')
+    lines = tuple(line.strip() for line in raw if line.strip())
+    if len(lines) > 8 or any(len(line) > 100 for line in lines):
+        raise ConfigError(source, key, "at most 8 lines of at most 100 characters each")
+    return lines
+
+
+def _head_name(s: Mapping[str, Any], where: str, source: str) -> str:
+    name = _str(s, "head_name", where, source, "").strip()
+    if len(name) > 100 or "\n" in name:
+        raise ConfigError(source, f"{where}head_name", "one line of at most 100 characters")
+    return name
+
+
+def _date(table: Mapping[str, Any], key: str, where: str, source: str) -> date:
+    value = table.get(key)
+    if value is None:
+        raise ConfigError(source, f"{where}{key}", "missing")
+    # TOML's local date (2026-12-21) arrives as a date; a date-time is a date too, so refuse it.
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ConfigError(source, f"{where}{key}", "must be a date such as 2026-12-21 (no quotes)")
+    return value
+
+
+def _closures(raw: Any, source: str) -> tuple[ClosedDays, ...]:
+    """[[closure]] entries: term holidays and INSET days that are not working days."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+        raise ConfigError(source, "[[closure]]", "must be tables with from, to and name")
+    closures = []
+    for n, c in enumerate(raw):
+        where = f"closure[{n}]."
+        unknown = set(c) - {"from", "to", "name"}
+        if unknown:
+            raise ConfigError(source, where.rstrip("."), f"unknown keys {sorted(unknown)}")
+        name = _str(c, "name", where, source)
+        if not name.strip() or len(name) > 100:
+            raise ConfigError(source, f"{where}name", "1 to 100 characters")
+        start = _date(c, "from", where, source)
+        end = _date(c, "to", where, source) if "to" in c else start
+        if end < start:
+            raise ConfigError(source, f"{where}to", f"{end} is before from ({start})")
+        if (end - start).days > 366:
+            raise ConfigError(source, f"{where}to", "a closure may last at most a year")
+        closures.append(ClosedDays(name.strip(), start, end))
+    return tuple(closures)
 
 
 def load_trust(path: Path) -> Trust:
@@ -183,6 +240,8 @@ def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
             "safeguarding_leads",
             "slack_leadership_channel",
             "teams_leadership_channel",
+            "address",
+            "head_name",
         }
         if set(s) - known:
             raise ConfigError(source, where.rstrip("."), f"unknown keys {sorted(set(s) - known)}")
@@ -203,6 +262,8 @@ def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
                 ),
                 slack_leadership_channel=_str(s, "slack_leadership_channel", where, source, ""),
                 teams_leadership_channel=_str(s, "teams_leadership_channel", where, source, ""),
+                address=_address(s.get("address", []), f"{where}address", source),
+                head_name=_head_name(s, where, source),
             )
         )
     ids = [s.id for s in schools]
@@ -224,6 +285,7 @@ def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
         evidence_max_bytes=int(max_mb * 1024 * 1024),
         policy_file=(base / policy) if isinstance(policy, str) else None,
         source=source,
+        closures=_closures(raw.get("closure"), source),
     )
 
 

@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
+
+
+@dataclass(frozen=True)
+class ClosedDays:
+    """A closure from the trust file: a term holiday or INSET day, both dates included."""
+
+    name: str
+    start: date
+    end: date
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day <= self.end
 
 
 @dataclass(frozen=True)
@@ -12,6 +29,7 @@ class WorkingHours:
     tz: ZoneInfo
     start: time
     end: time
+    closures: tuple[ClosedDays, ...] = ()
 
     def local(self, at: datetime) -> datetime:
         return at.astimezone(self.tz)
@@ -20,12 +38,20 @@ class WorkingHours:
         """A local wall-clock moment as UTC (zoneinfo handles the change to and from BST)."""
         return datetime.combine(day, when, tzinfo=self.tz).astimezone(UTC)
 
+    def is_working_day(self, day: date) -> bool:
+        """Not a weekend, an England and Wales bank holiday, or one of the trust's closures."""
+        return (
+            not is_weekend(day)
+            and day not in bank_holidays()
+            and not any(c.covers(day) for c in self.closures)
+        )
+
     def add_working_days(self, day: date, days: int) -> date:
-        while is_weekend(day):
+        while not self.is_working_day(day):
             day += timedelta(days=1)
         while days > 0:
             day += timedelta(days=1)
-            if not is_weekend(day):
+            if self.is_working_day(day):
                 days -= 1
         return day
 
@@ -34,13 +60,13 @@ class WorkingHours:
         return self.at(self.add_working_days(self.local(decided_at).date(), working_days), self.end)
 
     def next_open(self, after: datetime) -> datetime:
-        """The first moment at or after this one inside working hours on a weekday."""
+        """The first moment at or after this one inside working hours on a working day."""
         local = self.local(after)
         day = local.date()
-        if not is_weekend(day) and self.start <= local.time() < self.end:
+        if self.is_working_day(day) and self.start <= local.time() < self.end:
             return after
-        if is_weekend(day) or local.time() >= self.end:
-            day = self.add_working_days(day, 0 if is_weekend(day) else 1)
+        if not self.is_working_day(day) or local.time() >= self.end:
+            day = self.add_working_days(day, 0 if not self.is_working_day(day) else 1)
         return self.at(day, self.start)
 
     def next_working_day(self, after: datetime) -> datetime:
@@ -51,3 +77,12 @@ class WorkingHours:
 
 def is_weekend(day: date) -> bool:
     return day.weekday() >= 5
+
+
+@cache
+def bank_holidays() -> HolidayBase:
+    """England and Wales bank holidays (the holidays package computes each year when asked)."""
+    # Imported here: only due dates need it, and it takes a moment to load.
+    import holidays
+
+    return holidays.UK(subdiv="ENG")
