@@ -18,8 +18,10 @@ if __name__ == "__main__":
 import argparse
 import logging
 import time
+from pathlib import Path
 
 from aiohttp import web
+from dotenv import load_dotenv
 
 from bot.config import Settings
 from bot.errors import ConfigError, StorageUnavailable
@@ -152,6 +154,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Settings may come from a .env file in the working folder; the environment wins over it.
+    load_dotenv(Path.cwd() / ".env", override=False)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
