@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.access import AccessEntry
+from bot.access import verify as verify_access
 from bot.drafts import warning_letter
 from bot.models import CaseFile, Status, to_plain
 from bot.policy import Policy
@@ -103,16 +105,21 @@ class Bundle:
     chain_ok: bool
 
 
-def case_bundle(record: CaseFile, service: CaseService) -> Bundle:
+def case_bundle(
+    record: CaseFile, service: CaseService, access: Sequence[AccessEntry] = ()
+) -> Bundle:
     """Everything about one case for the police or a lawyer, with a SHA-256 manifest."""
     case = record.case
-    problems = verify(record.timeline)
+    problems = verify(record.timeline) + verify_access(access)
     contents: dict[str, bytes] = {
         "case.json": json.dumps(to_plain(case), indent=2, ensure_ascii=False).encode(),
         "timeline.json": json.dumps(
             to_plain(record.timeline), indent=2, ensure_ascii=False
         ).encode(),
-        "summary.txt": "\n".join(summary_lines(record, service, problems)).encode(),
+        "access-log.json": json.dumps(
+            to_plain(list(access)), indent=2, ensure_ascii=False
+        ).encode(),
+        "summary.txt": "\n".join(summary_lines(record, service, problems, access)).encode(),
     }
     for e in case.evidence:
         contents[f"evidence/{e.sha256[:12]}-{safe_name(e.name)}"] = service.store.evidence_path(
@@ -136,7 +143,12 @@ def safe_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:80] or "file"
 
 
-def summary_lines(record: CaseFile, service: CaseService, problems: Iterable[str]) -> list[str]:
+def summary_lines(
+    record: CaseFile,
+    service: CaseService,
+    problems: Iterable[str],
+    access: Sequence[AccessEntry] = (),
+) -> list[str]:
     case, policy, tz = record.case, service.policy, service.trust.tz
     a = case.answers
     lines = [
@@ -188,6 +200,7 @@ def summary_lines(record: CaseFile, service: CaseService, problems: Iterable[str
             else "BROKEN: " + "; ".join(broken)
         )
     )
+    lines.append(f"Access log: {len(access)} entries (access-log.json)")
     lines.append("The files in this bundle are listed with their SHA-256 in MANIFEST-SHA256.txt.")
     return lines
 

@@ -1,10 +1,12 @@
 """The use cases, by job: the only place a case changes, each writing its timeline event.
 
 CaseService is the one object the channels call; its methods come from the job modules beside
-this file (reporting, deciding, follow_through, delivery), which share the core's commit, retry on
-conflict and per-case serialising. files.py serves a case's files to the people allowed to see them.
+this file (reporting, deciding, follow_through, delivery, access), which share the core's commit,
+retry on conflict and per-case serialising. files.py serves a case's files to the people
+allowed to see them.
 """
 
+from bot.service.access import Access
 from bot.service.core import DRAFT_DAYS, Outcome, check_text, text_errors, utcnow, who
 from bot.service.deciding import Deciding
 from bot.service.delivery import Delivery
@@ -12,7 +14,7 @@ from bot.service.follow_through import FollowThrough
 from bot.service.reporting import Reporting
 
 
-class CaseService(Reporting, Deciding, FollowThrough, Delivery):
+class CaseService(Reporting, Deciding, FollowThrough, Delivery, Access):
     """Every use case, on one store, trust file and policy."""
 
 

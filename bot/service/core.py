@@ -27,6 +27,7 @@ from bot.models import (
     TimelineEvent,
 )
 from bot.policy import Policy
+from bot.sight import sight
 from bot.storage.port import Store
 from bot.timeline import append
 
@@ -141,9 +142,8 @@ class ServiceCore:
         return school
 
     def can_view(self, actor: Actor, case: Case) -> bool:
-        return actor.email.lower() == case.reporter.email.lower() or self.school_of(case).is_lead(
-            actor.email
-        )
+        """Whether the person may open the case at all (bot/sight.py: what of it they see)."""
+        return sight(actor.email, case, self.school_of(case)).any
 
     async def get(self, reference: str) -> CaseFile:
         record = await self.store.load(reference)

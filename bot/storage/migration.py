@@ -51,6 +51,7 @@ async def copy_store(
         report.already += result.same  # identical to a copy checked when it was made
         report.different += result.different
         await _check(originals, result.copied, target, report)
+        await _copy_access(source, target, result.copied)
         progress(len(chunk))
     await _copy_values(source, target, report)
     return report
@@ -71,6 +72,15 @@ async def _check(
             continue
         report.problems += [f"{ref}: {p}" for p in verify(case_file_from(copy).timeline)]
         report.verified += 1
+
+
+async def _copy_access(source: TinyDBStore, target: PostgresStore, refs: Sequence[str]) -> None:
+    """Each newly copied case's access log, entry by entry (its chain copied as it is)."""
+    for ref in refs:
+        if await target.access_log(ref):
+            continue
+        for entry in await source.access_log(ref):
+            await target.append_access(ref, entry)
 
 
 async def _copy_values(source: TinyDBStore, target: PostgresStore, report: CopyReport) -> None:

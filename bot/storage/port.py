@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.access import AccessEntry
 from bot.models import CaseFile, CaseSummary
 
 
@@ -82,6 +83,21 @@ class Store(Protocol):
 
     async def values(self, table: str) -> dict[str, dict[str, Any]]:
         """Every value of a table by key (a table of drafts, or for copying a store)."""
+        ...
+
+    async def append_access(self, reference: str, entry: AccessEntry) -> None:
+        """Add an entry to the case's access log (kept apart from the case file, so a view
+        never waits for a decision); durable. entry.seq must be one past the log's last entry,
+        else Conflict (someone else's access got there first: read the log and chain again).
+        """
+        ...
+
+    async def access_log(self, reference: str) -> list[AccessEntry]:
+        """The case's access log, oldest first; empty when nobody has opened it."""
+        ...
+
+    async def delete_access_log(self, reference: str) -> None:
+        """Remove a case's access log for good (purge, erase); durable."""
         ...
 
     def health(self) -> dict[str, Any]: ...

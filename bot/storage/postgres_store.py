@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from bot.access import AccessEntry, entry_from
 from bot.errors import Conflict, StorageUnavailable
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
 from bot.storage.files import EvidenceFiles
@@ -67,6 +68,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        2,
+        (
+            # Access logs apart from the cases: a view inserts a row, never locks a case's row.
+            """CREATE TABLE access_log (
+                reference text NOT NULL,
+                seq integer NOT NULL,
+                entry jsonb NOT NULL,
+                PRIMARY KEY (reference, seq)
+            )""",
+        ),
+    ),
 )
 
 CASE_COLUMNS = (
@@ -84,6 +97,11 @@ NEXT_REFERENCE = """INSERT INTO reference_counters (prefix, year, last) VALUES (
 RAISE_COUNTER = """INSERT INTO reference_counters (prefix, year, last) VALUES ($1, $2, $3)
     ON CONFLICT (prefix, year) DO UPDATE
     SET last = greatest(reference_counters.last, EXCLUDED.last)"""
+# Only the entry that follows the last one goes in: a gap or a repeat is someone else's append.
+APPEND_ACCESS = """INSERT INTO access_log (reference, seq, entry)
+    SELECT $1, $2, $3
+    WHERE (SELECT coalesce(max(seq), 0) FROM access_log WHERE reference = $1) = $2 - 1
+    ON CONFLICT DO NOTHING"""
 LEASE = """UPDATE cases
     SET lease_owner = $2, lease_until = clock_timestamp() + make_interval(secs => $3)
     WHERE reference = $1
@@ -312,6 +330,26 @@ class PostgresStore:
 
     async def delete_evidence(self, sha256: str) -> None:
         await self.evidence.delete(sha256)
+
+    # access logs: a row an entry
+
+    async def append_access(self, reference: str, entry: AccessEntry) -> None:
+        body = json.dumps(to_plain(entry), ensure_ascii=False)
+        try:
+            status = await self.pool.execute(APPEND_ACCESS, reference, entry.seq, body)
+        except asyncpg.UniqueViolationError:
+            status = ""
+        if status != "INSERT 0 1":
+            raise Conflict(f"{reference}'s access log is not at entry {entry.seq - 1}")
+
+    async def access_log(self, reference: str) -> list[AccessEntry]:
+        rows = await self.pool.fetch(
+            "SELECT entry FROM access_log WHERE reference = $1 ORDER BY seq", reference
+        )
+        return [entry_from(json.loads(r["entry"])) for r in rows]
+
+    async def delete_access_log(self, reference: str) -> None:
+        await self.pool.execute("DELETE FROM access_log WHERE reference = $1", reference)
 
     # bulk copy in (python app.py migrate)
 

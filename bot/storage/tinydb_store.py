@@ -17,9 +17,11 @@ from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
+from bot.access import AccessEntry
 from bot.errors import Conflict
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
 from bot.storage import case_index
+from bot.storage.access_files import AccessFiles
 from bot.storage.case_index import Entry
 from bot.storage.files import EvidenceFiles, remove_durably, write_durably, write_scratch
 from bot.storage.port import is_scratch
@@ -123,6 +125,7 @@ class TinyDBStore:
         self.cases_dir = self.root / "cases"
         self.evidence_dir = self.root / "evidence"
         self._evidence = EvidenceFiles(self.evidence_dir)
+        self._access = AccessFiles(self.root / "access")
         self._lock = threading.Lock()
         self._entries: dict[str, Entry] = {}
         self._submissions: dict[str, str] = {}
@@ -440,6 +443,24 @@ class TinyDBStore:
                 self._pending.discard(reference)
                 for key in [k for k, r in self._submissions.items() if r == reference]:
                     del self._submissions[key]
+
+    # access logs, beside the case files: a view appends a line, never rewrites the case
+
+    async def append_access(self, reference: str, entry: AccessEntry) -> None:
+        await self._access.append(self._access_path(reference), entry)
+
+    async def access_log(self, reference: str) -> list[AccessEntry]:
+        try:
+            return await self._access.read(self._access_path(reference))
+        except ValueError:
+            return []
+
+    async def delete_access_log(self, reference: str) -> None:
+        await self._access.delete(self._access_path(reference))
+
+    def _access_path(self, reference: str) -> Path:
+        self._path(reference)  # the same check: a reference, never a path
+        return self._access.path(reference)
 
     # evidence
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 
-from handlers.cli import checks, office, packages, stores
+from handlers.cli import access, checks, office, packages, stores
 from handlers.cli.common import Command, Loaded, describe, load, make_store
 
-GROUPS = (checks, office, stores, packages)
+GROUPS = (checks, office, access, stores, packages)
 
 __all__ = ["Command", "Loaded", "describe", "load", "make_store", "parser"]
 

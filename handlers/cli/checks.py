@@ -1,10 +1,12 @@
-"""Commands that check: the trust file and policy (`check`), every timeline (`audit verify`)."""
+"""Commands that check: the trust file and policy (`check`), every timeline and access log
+(`audit verify`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 
+from bot.access import verify as verify_access
 from bot.config import Settings
 from bot.timeline import verify
 from handlers.cli.common import describe, load, make_store
@@ -23,26 +25,30 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         await store.open()
-        bad = 0
+        bad = bad_access = 0
         references = await store.references()
         for start in range(0, len(references), 100):
             chunk = references[start : start + 100]
             # Loaded 100 at a time: a database's round trips overlap instead of adding up.
             records = await asyncio.gather(*(store.load(ref) for ref in chunk))
-            for ref, record in zip(chunk, records, strict=True):
+            logs = await asyncio.gather(*(store.access_log(ref) for ref in chunk))
+            for ref, record, log in zip(chunk, records, logs, strict=True):
                 problems = verify(record.timeline) if record else ["missing"]
-                for p in problems:
+                access = verify_access(log)
+                for p in (*problems, *access):
                     print(f"{ref}: {p}")
                 bad += bool(problems)
+                bad_access += bool(access)
         await store.close()
         print(f"Checked {len(references)} case(s): {bad} with a broken timeline.")
-        return 1 if bad else 0
+        print(f"Access logs: {bad_access} with a broken hash chain.")
+        return 1 if bad or bad_access else 0
 
     return asyncio.run(run())
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("check", help="check the trust file and the policy").set_defaults(func=cmd_check)
-    audit = sub.add_parser("audit", help="verify every case's hash-chained timeline")
+    audit = sub.add_parser("audit", help="verify every case's hash-chained timeline and access log")
     audit.add_argument("action", choices=["verify"])
     audit.set_defaults(func=cmd_audit)

@@ -8,9 +8,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from bot.access import AccessKind
 from bot.errors import ConfigError
 from bot.service import CaseService
+from handlers.cli.access import CLI, cli_actor
 from handlers.cli.common import parse_date, with_service, write_out
+
+BY_HELP = "who asked for it, for the access log (default: the account running the command)"
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -30,10 +34,13 @@ def cmd_export(args: argparse.Namespace) -> int:
             and args.date_from <= s.created_at.astimezone(tz).date() <= args.date_to
         ]
         rows = []
+        actor = cli_actor(args.by)
         for ref in tqdm(sorted(chosen), desc="Reading cases", unit="case", file=sys.stderr):
             record = await service.store.load(ref)
             if record is not None:
                 rows.append(office.register_row(record, service.policy, service))
+                what = Path(args.out).name if args.out else "standard output"
+                await service.record_access(ref, actor, AccessKind.REGISTER_EXPORTED, CLI, what)
         summary = office.totals(rows, service.policy)
         if args.format == "json":
             text = json.dumps({"register": rows, "totals": summary}, indent=2)
@@ -55,7 +62,12 @@ def cmd_export_case(args: argparse.Namespace) -> int:
         record = await service.store.load(args.reference)
         if record is None:
             raise ConfigError("export-case", args.reference, "no such case")
-        bundle = office.case_bundle(record, service)
+        # Recorded before it is written, so the bundle's own access log shows this export.
+        await service.record_access(
+            args.reference, cli_actor(args.by), AccessKind.CASE_EXPORTED, CLI, Path(args.out).name
+        )
+        access = await service.access_log(args.reference)
+        bundle = office.case_bundle(record, service, access)
         Path(args.out).write_bytes(bundle.data)
         chain = "intact" if bundle.chain_ok else "BROKEN (see summary.txt)"
         print(f"Wrote {args.out}: {bundle.files} files; timeline hash chain {chain}.")
@@ -127,11 +139,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="last day a case was reported",
     )
     export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument("--by", default="", metavar="EMAIL", help=BY_HELP)
     export.add_argument("--out", default=None, help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
     bundle = sub.add_parser("export-case", help="everything about one case, as a zip")
     bundle.add_argument("reference", help="such as OAK-2026-0007")
     bundle.add_argument("--out", required=True, help="the zip file to write")
+    bundle.add_argument("--by", default="", metavar="EMAIL", help=BY_HELP)
     bundle.set_defaults(func=cmd_export_case)
     purge = sub.add_parser(
         "purge", help="remove closed cases past the trust's retention_years, with their evidence"

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.access import AccessEntry, AccessKind, next_entry
+from bot.access import verify as verify_access
 from bot.errors import Conflict
 from bot.models import CaseFile, CaseSummary, Status
 from bot.service import CaseService
@@ -216,3 +218,76 @@ async def test_delete_removes_a_case_and_its_own_evidence(any_store: Store, temp
     assert [s.reference for s in await any_store.summaries()] == [kept.case.reference]
     assert not any_store.evidence_path(sha).exists()
     await any_store.delete(gone.case.reference)  # idempotent
+
+
+def access_entries(n: int) -> list[AccessEntry]:
+    log: list[AccessEntry] = []
+    for k in range(n):
+        at = datetime(2026, 11, 26, 10, k, tzinfo=UTC)
+        log.append(
+            next_entry(
+                log,
+                at=at,
+                actor="head@oakprimary.example (web:head)",
+                kind=AccessKind.CASE_VIEWED,
+                channel="web",
+            )
+        )
+    return log
+
+
+async def test_the_access_log_appends_in_order_and_refuses_a_gap_or_repeat(
+    any_store: Store, template: CaseFile
+):
+    record = copy(template, 1)
+    await any_store.create(record)
+    ref = record.case.reference
+    assert await any_store.access_log(ref) == []
+    first, second, third = access_entries(3)
+    await any_store.append_access(ref, first)
+    with pytest.raises(Conflict):
+        await any_store.append_access(ref, first)  # another view appended entry 1 first
+    with pytest.raises(Conflict):
+        await any_store.append_access(ref, third)  # a gap
+    await any_store.append_access(ref, second)
+    assert await any_store.access_log(ref) == [first, second]
+    assert verify_access(await any_store.access_log(ref)) == []
+    assert await any_store.load(ref) == record  # a view never touches the case file
+    assert await any_store.access_log("OAK-2026-0002") == []
+
+
+async def test_concurrent_appends_get_one_winner_per_place(any_store: Store, template: CaseFile):
+    record = copy(template, 1)
+    await any_store.create(record)
+    entries = access_entries(1) * 4
+    results = await asyncio.gather(
+        *(any_store.append_access("OAK-2026-0001", e) for e in entries), return_exceptions=True
+    )
+    assert sum(r is None for r in results) == 1
+    assert all(isinstance(r, Conflict) for r in results if r is not None)
+    assert len(await any_store.access_log("OAK-2026-0001")) == 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_the_access_log_survives_reopening_and_can_be_deleted(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path, template: CaseFile
+):
+    first = open_store(kind, tmp_path / "store", request)
+    await first.open()
+    await first.create(copy(template, 1))
+    await first.create(copy(template, 2))
+    log = access_entries(2)
+    for entry in log:
+        await first.append_access("OAK-2026-0001", entry)
+        await first.append_access("OAK-2026-0002", entry)
+    await first.close()
+    again = open_store(kind, tmp_path / "store", request)
+    await again.open()
+    try:
+        assert await again.access_log("OAK-2026-0001") == log
+        await again.delete_access_log("OAK-2026-0001")
+        assert await again.access_log("OAK-2026-0001") == []
+        assert await again.access_log("OAK-2026-0002") == log  # another case's is kept
+        await again.delete_access_log("OAK-2026-0001")  # idempotent
+    finally:
+        await again.close()

@@ -1,0 +1,89 @@
+"""The embedded store's access logs: one append-only JSON-lines file per case, fsynced."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import json
+import os
+import threading
+from pathlib import Path
+
+from bot.access import AccessEntry, entry_from
+from bot.errors import Conflict
+from bot.models import canonical_json, to_plain
+from bot.storage.files import _not_saved, remove_durably
+
+
+class AccessFiles:
+    """DATA_DIR/access/REF.jsonl: an entry a line. An append never rewrites what is there, and
+    an exclusive lock on the file orders appends from this process and from a command run
+    beside the server."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._lock = threading.Lock()
+
+    def path(self, reference: str) -> Path:
+        return self.root / f"{reference}.jsonl"
+
+    async def append(self, path: Path, entry: AccessEntry) -> None:
+        await asyncio.to_thread(self._append, path, entry)
+
+    def _append(self, path: Path, entry: AccessEntry) -> None:
+        line = (canonical_json(to_plain(entry)) + "\n").encode()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            new = not path.exists()
+            with self._lock:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                    last = _count(fd)
+                    if entry.seq != last + 1:
+                        raise Conflict(f"the access log has {last} entries, not {entry.seq - 1}")
+                    os.write(fd, line)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)  # releases the lock
+            if new:
+                dir_fd = os.open(self.root, os.O_RDONLY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
+        except OSError as exc:
+            raise _not_saved(exc) from exc
+
+    async def read(self, path: Path) -> list[AccessEntry]:
+        def read() -> list[AccessEntry]:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                return []
+            # A line a crash cut short was never acknowledged: it is not part of the log.
+            return [entry_from(json.loads(x)) for x in text.splitlines() if x.endswith("}")]
+
+        return await asyncio.to_thread(read)
+
+    async def delete(self, path: Path) -> None:
+        if path.parent.exists():
+            await asyncio.to_thread(remove_durably, path)
+
+
+def _count(fd: int) -> int:
+    """Complete lines in the file (a torn last line, from a crash, is cut off first)."""
+    size = os.lseek(fd, 0, os.SEEK_END)
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks, left = [], size
+    while left > 0:
+        chunk = os.read(fd, left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    data = b"".join(chunks)
+    whole = data.rfind(b"\n") + 1
+    if whole != len(data):
+        os.ftruncate(fd, whole)
+    return data[:whole].count(b"\n")
