@@ -321,6 +321,7 @@ class Settings:
     app_password: str = ""
     app_type: str = "MultiTenant"
     app_tenant_id: str = ""
+    demo_mode: bool = False  # DEMO_MODE=1
     warnings: tuple[str, ...] = field(default=())
 
     @classmethod
@@ -354,6 +355,7 @@ class Settings:
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=env.get("MicrosoftAppType", "MultiTenant") or "MultiTenant",
             app_tenant_id=env.get("MicrosoftAppTenantId", ""),
+            demo_mode=env.get("DEMO_MODE", "") == "1",
             warnings=tuple(warnings),
         )
 

@@ -19,6 +19,7 @@ from bot.service.files import CaseFiles
 from cards import slack as render
 from cards import views
 from cards.ids import ActionId, ViewId
+from handlers.fetch import SafeFetch
 from handlers.slack.decisions import Decisions
 from handlers.slack.follow import FollowThrough
 from handlers.slack.form import DRAFTS, ReportForm
@@ -97,14 +98,17 @@ class SlackChannel:
         files = files or CaseFiles(
             service, LinkSigner(load_or_create_key(settings.data_dir), service.clock)
         )
-        self.sender = SlackSender(self.client, service, self.directory, self.http)
+        self.fetch = SafeFetch()
+        self.sender = SlackSender(
+            self.client, service, self.directory, self.fetch, settings.slack_api_url
+        )
         self.form = ReportForm(service, self.directory, self.client)
         self.decisions = Decisions(service, self.directory, self.client)
         self.follow = FollowThrough(service, self.directory, self.client, files, settings.base_url)
         self.register(self.bolt)
 
     def http(self) -> aiohttp.ClientSession:
-        """One HTTP session for the Web API client and file downloads, made on the running loop."""
+        """The Web API client's HTTP session, made on the running loop (files: self.fetch)."""
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
             self.client.session = self._http
@@ -127,6 +131,7 @@ class SlackChannel:
             await self._socket.close_async()
         if self._http is not None:
             await self._http.close()
+        await self.fetch.close()
 
     # listeners: each parses its payload once and hands over to the form or the decisions
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -19,6 +19,7 @@ from bot.service import CaseService
 from cards import slack as render
 from cards import views
 from cards.ids import ActionId
+from handlers.fetch import FetchFailed, FetchRefused, SafeFetch, slack_rules
 from handlers.slack.people import PLATFORM, SlackDirectory
 
 log = logging.getLogger(__name__)
@@ -30,16 +31,6 @@ FILE_GONE = frozenset({"file_not_found", "file_deleted", "access_denied"})
 
 class FileGone(Exception):
     """Slack will not give us this file, however often we ask."""
-
-
-async def read_at_most(stream: aiohttp.StreamReader, limit: int) -> bytes:
-    """The body, stopping once it passes limit (the service then rejects it as too large)."""
-    data = bytearray()
-    async for chunk in stream.iter_chunked(65536):
-        data.extend(chunk)
-        if len(data) >= limit:
-            break
-    return bytes(data)
 
 
 def retry_after(headers: Mapping[str, Any] | None) -> float | None:
@@ -60,7 +51,7 @@ def as_retry(exc: Exception) -> RetryLater:
         code = exc.response.get("error", "error")
         hint = retry_after(exc.response.headers) if status == 429 else None
         return RetryLater(f"slack {status} {code}", hint)
-    if isinstance(exc, aiohttp.ClientResponseError):  # a file download Slack could not serve
+    if isinstance(exc, FetchFailed):  # a file download Slack could not serve just now
         return RetryLater(f"download {exc.status}")
     return RetryLater(type(exc).__name__)
 
@@ -73,12 +64,14 @@ class SlackSender:
         client: AsyncWebClient,
         service: CaseService,
         directory: SlackDirectory,
-        http: Callable[[], aiohttp.ClientSession],
+        fetch: SafeFetch,
+        api_url: str = "",
     ) -> None:
         self.client = client
         self.service = service
         self.directory = directory
-        self.http = http
+        self.fetch = fetch
+        self.fetch_rules = slack_rules(api_url)
         # (outbox message id, target) -> (channel, ts) of posts that already went out, so a
         # retry after a partial failure does not post twice to the targets that got it. Where a
         # message has several targets this is also kept in the store (OutboxMessage.sent), so a
@@ -94,7 +87,7 @@ class SlackSender:
         self._references[message.id] = record.case.reference
         try:
             refs = await self._deliver(record.case, message)
-        except (SlackClientError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except (SlackClientError, FetchFailed, aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise as_retry(exc) from exc
         finally:
             del self._references[message.id]
@@ -252,6 +245,13 @@ class SlackSender:
         except EvidenceRejected as exc:
             text = f"{name} was not kept as evidence for {case.reference}: {exc}"
             await self._dm(message, reporter.user_id, render.SlackMessage(text))
+        except FetchRefused as exc:
+            log.warning("refused to download evidence for %s: %s", case.reference, exc)
+            text = (
+                f"{name} was not kept as evidence for {case.reference}: Slack did not say where "
+                "to fetch it from its own file hosts. Please send it to your head or deputy."
+            )
+            await self._dm(message, reporter.user_id, render.SlackMessage(text))
         except (FileGone, KeyError):
             log.warning("evidence for %s cannot be fetched from Slack", case.reference)
             text = (
@@ -269,17 +269,23 @@ class SlackSender:
             raise
 
     async def _download(self, url: str) -> bytes:
-        """url_private_download with the bot token; one byte over the limit at most.
+        """url_private_download with the bot token, through the fetch helper (Slack's own file
+        hosts only, no redirects); one byte over the limit at most.
 
-        A 5xx or a dropped connection is raised for the outbox to retry; a 4xx will not mend.
+        A 5xx, a 429 or a dropped connection is raised for the outbox to retry; any other
+        answer (a 4xx, a redirect) will not mend.
         """
-        limit = self.service.trust.evidence_max_bytes + 1
-        headers = {"Authorization": f"Bearer {self.client.token}"}
-        async with self.http().get(url, headers=headers) as resp:
-            if 400 <= resp.status < 500 and resp.status != 429:
-                raise FileGone(url)
-            resp.raise_for_status()
-            return await read_at_most(resp.content, limit)
+
+        async def token() -> str | None:
+            return self.client.token
+
+        limit = self.service.trust.evidence_max_bytes
+        try:
+            return await self.fetch.get(url, self.fetch_rules, limit, token)
+        except FetchFailed as exc:
+            if exc.status < 500 and exc.status != 429:
+                raise FileGone(url) from exc
+            raise
 
     async def _post_cards(
         self, message: OutboxMessage, case: Case, school: School

@@ -150,7 +150,7 @@ class TeamsChannel:
     ) -> None:
         self.adapter = make_adapter(settings)
         self.people = People(service.store)
-        self.evidence = EvidenceTaker(service)
+        self.evidence = EvidenceTaker(service, settings.demo_mode)
         self.bot = TeamsBot(service, self.people, self.evidence, files, settings.base_url)
         self.sender = TeamsSender(self.adapter, settings.app_id, service, self.people)
 

@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from botbuilder.core import BotAdapter, TurnContext
@@ -15,6 +14,7 @@ from botbuilder.core import BotAdapter, TurnContext
 from bot.errors import BotError, EvidenceRejected
 from bot.models import Actor, CaseSummary
 from bot.service import CaseService
+from handlers.fetch import FetchFailed, FetchRefused, SafeFetch, teams_rules
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +57,16 @@ def incoming_files(activity: Any) -> list[IncomingFile]:
 class EvidenceTaker:
     """Downloads what a reporter sends and hands it to the service (5.1.7)."""
 
-    def __init__(self, service: CaseService) -> None:
+    def __init__(self, service: CaseService, demo: bool = False) -> None:
         self.service = service
-        self.http: aiohttp.ClientSession | None = None
+        self.demo = demo  # a loopback serviceUrl over http is the Emulator's (and the tests')
+        self.fetch = SafeFetch()
 
     async def start(self) -> None:
-        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+        self.fetch.session()
 
     async def stop(self) -> None:
-        if self.http:
-            await self.http.close()
+        await self.fetch.close()
 
     def files_in(self, activity: Any) -> list[IncomingFile]:
         return incoming_files(activity)
@@ -108,7 +108,13 @@ class EvidenceTaker:
             return f"Not added to {reference}: {exc}"
         except BotError as exc:
             return f"Not added: {exc}"
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except FetchRefused as exc:
+            log.warning("refused to download a file for %s: %s", reference, exc)
+            return (
+                f"Not added to {reference}: {f.name} is not stored in Teams, so I did not "
+                "download it. Please attach the screenshot itself."
+            )
+        except (FetchFailed, aiohttp.ClientError, TimeoutError) as exc:
             log.warning("download for %s failed: %s", reference, type(exc).__name__)
             return f"I could not download {f.name}: please send it again."
         log.info("evidence %s kept on %s", evidence.short_hash, reference)
@@ -116,27 +122,17 @@ class EvidenceTaker:
 
     async def download(self, turn_context: TurnContext, url: str) -> bytes:
         """At most one byte over the limit is read: the service then refuses it with the reason."""
-        assert self.http is not None, "EvidenceTaker.start() was not awaited"
+        activity = turn_context.activity
+        rules = teams_rules(activity.service_url or "", self.demo)
         limit = self.service.trust.evidence_max_bytes
-        headers = await self._auth(turn_context, url)
-        async with self.http.get(url, headers=headers) as response:
-            response.raise_for_status()
-            data = bytearray()
-            async for chunk in response.content.iter_chunked(65536):
-                data += chunk
-                if len(data) > limit:
-                    break
-            return bytes(data[: limit + 1])
+        return await self.fetch.get(url, rules, limit, lambda: self._token(turn_context))
 
-    async def _auth(self, turn_context: TurnContext, url: str) -> dict[str, str]:
-        """Pasted images live on the connector and need the bot's token; never send it elsewhere."""
-        service = urlsplit(turn_context.activity.service_url or "")
-        if urlsplit(url).netloc != service.netloc:
-            return {}
+    async def _token(self, turn_context: TurnContext) -> str | None:
+        """The bot's connector token (the fetch helper sends it only to the serviceUrl's origin)."""
         client = turn_context.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
         credentials = getattr(getattr(client, "config", None), "credentials", None)
         get_token = getattr(credentials, "get_access_token", None)
         if not getattr(credentials, "microsoft_app_id", None) or get_token is None:
-            return {}
+            return None
         token = await asyncio.to_thread(get_token)  # msal blocks while it fetches a token
-        return {"Authorization": f"Bearer {token}"}
+        return str(token) if token else None

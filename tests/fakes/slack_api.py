@@ -133,7 +133,7 @@ class FakeSlackApi:
     """Slack's Web API, file hosting and response URLs, served by aiohttp on a free loopback port.
 
     `users` maps user id to (email, real name); `files` maps file id to a dict with `name`,
-    `mimetype`, `content` (bytes) and optionally `size`, `title`, `user`. When `token` is set,
+    `mimetype`, `content` (bytes) and optionally `size`, `title`, `user`, `download_url`. When `token` is set,
     API calls and downloads must carry it; otherwise any token is accepted (but one is required).
     """
 
@@ -305,7 +305,8 @@ class FakeSlackApi:
             "display_as_bot": False,
             "username": "",
             "url_private": f"{url}/{quote(name)}",
-            "url_private_download": f"{url}/download/{quote(name)}",
+            # A test may point it elsewhere, as a hostile or broken workspace might.
+            "url_private_download": entry.get("download_url", f"{url}/download/{quote(name)}"),
             "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{user}/{file_id}/{quote(name)}",
             "channels": [entry["channel_id"]] if entry.get("channel_id") else [],
             "groups": [],
