@@ -133,8 +133,9 @@ class FakeSlackApi:
     """Slack's Web API, file hosting and response URLs, served by aiohttp on a free loopback port.
 
     `users` maps user id to (email, real name); `files` maps file id to a dict with `name`,
-    `mimetype`, `content` (bytes) and optionally `size`, `title`, `user`, `download_url`. When `token` is set,
-    API calls and downloads must carry it; otherwise any token is accepted (but one is required).
+    `mimetype`, `content` (bytes) and optionally `size`, `title`, `user`, `download_url`. When
+    `token` is set, API calls and downloads must carry it; otherwise any token is accepted (but
+    one is required).
     """
 
     def __init__(
