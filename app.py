@@ -27,7 +27,7 @@ from bot.config import Settings
 from bot.errors import ConfigError, StorageUnavailable
 from bot.links import LinkSigner, load_or_create_key
 from bot.outbox import OutboxWorker
-from bot.scheduler import ReminderLoop
+from bot.scheduler import ReminderLoop, RetentionLoop
 from bot.service import CaseService
 from bot.service.files import CaseFiles
 from bot.storage.port import Store
@@ -39,6 +39,7 @@ from handlers.cli import Loaded, describe, load, make_store
 log = logging.getLogger("app")
 STORE_KEY = web.AppKey("service", CaseService)
 FILES_KEY = web.AppKey("files", CaseFiles)
+RETENTION_KEY = web.AppKey("retention", RetentionLoop)
 
 
 def make_channels(
@@ -81,6 +82,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
         idle_poll=1.0 if getattr(store, "shared", False) else 30.0,
     )
     reminders = ReminderLoop(service, drafts=[c.drafts for c in channels if c.drafts])
+    retention = RetentionLoop(service)
     guards = []  # malformed or forged platform requests get a 4xx, never a 500
     if settings.slack.enabled:
         from handlers.slack.failures import slack_guard
@@ -93,6 +95,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=guards)
     app[STORE_KEY] = service
     app[FILES_KEY] = files
+    app[RETENTION_KEY] = retention
     started = time.monotonic()
 
     async def healthz(request: web.Request) -> web.Response:
@@ -121,7 +124,9 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
             await channel.start()
         worker.start()
         reminders.start()
+        retention.start()
         yield
+        await retention.stop()
         await reminders.stop()
         await worker.stop()
         for channel in channels:

@@ -53,6 +53,8 @@ class Trust:
     schools: tuple[School, ...]
     evidence_max_files: int = 10
     evidence_max_bytes: int = 20 * 1024 * 1024
+    # An open case past retention is flagged first, and purged only this many days later.
+    retention_grace_days: int = 90
     policy_file: Path | None = None
     source: str = ""
     closures: tuple[ClosedDays, ...] = ()
@@ -208,6 +210,13 @@ def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
             "trust.retention_years",
             "must be a whole number of years, 1 or more",
         )
+    grace = t.get("retention_grace_days", 90)
+    if not isinstance(grace, int) or isinstance(grace, bool) or grace < 1:
+        raise ConfigError(
+            source,
+            "trust.retention_grace_days",
+            "must be a whole number of days, 1 or more",
+        )
     max_files = t.get("evidence_max_files", 10)
     max_mb = t.get("evidence_max_mb", 20)
     if not isinstance(max_files, int) or max_files < 1:
@@ -277,6 +286,7 @@ def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
         timezone=tz,
         working_hours=(start, end),
         retention_years=retention,
+        retention_grace_days=grace,
         staff_email_domains=_domains(
             t.get("staff_email_domains", []), "trust.staff_email_domains", source
         ),

@@ -231,6 +231,8 @@ class Notice(StrEnum):
     TASK_REMINDER = "task_reminder"  # to a task's owner; detail: "task id:reminder kind"
     CASE_CLOSED = "case_closed"  # to the reporter: the outcome
     FETCH_EVIDENCE = "fetch_evidence"  # download a screenshot the platform holds; detail: its id
+    RETENTION_DUE = "retention_due"  # to the approvers: an open case past retention; detail: date
+    CASE_REMOVED = "case_removed"  # replace the case's cards before a purge; detail: the basis
 
 
 @dataclass(frozen=True)

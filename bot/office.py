@@ -16,7 +16,7 @@ from typing import Any
 from bot.access import AccessEntry
 from bot.access import verify as verify_access
 from bot.drafts import warning_letter
-from bot.models import CaseFile, Status, to_plain
+from bot.models import CaseFile, to_plain
 from bot.policy import Policy
 from bot.service import CaseService
 from bot.timeline import verify
@@ -111,6 +111,25 @@ def case_bundle(
     """Everything about one case for the police or a lawyer, with a SHA-256 manifest."""
     case = record.case
     problems = verify(record.timeline) + verify_access(access)
+    contents = case_contents(record, service, problems, access)
+    manifest = "".join(f"{hashlib.sha256(b).hexdigest()}  {n}\n" for n, b in contents.items())
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in contents.items():
+            z.writestr(f"{case.reference}/{name}", body)
+        z.writestr(f"{case.reference}/MANIFEST-SHA256.txt", manifest)
+    return Bundle(out.getvalue(), len(contents) + 1, not problems)
+
+
+def case_contents(
+    record: CaseFile,
+    service: CaseService,
+    problems: Iterable[str] = (),
+    access: Sequence[AccessEntry] = (),
+) -> dict[str, bytes]:
+    """The files of one case's bundle by name: case, timeline, access log, summary, evidence,
+    letter (export-case, subject-access)."""
+    case = record.case
     contents: dict[str, bytes] = {
         "case.json": json.dumps(to_plain(case), indent=2, ensure_ascii=False).encode(),
         "timeline.json": json.dumps(
@@ -130,13 +149,7 @@ def case_bundle(
         contents["drafts/warning-letter.docx"] = warning_letter(
             case, service.policy, service.trust, school, case.decision.at.date()
         )
-    manifest = "".join(f"{hashlib.sha256(b).hexdigest()}  {n}\n" for n, b in contents.items())
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, body in contents.items():
-            z.writestr(f"{case.reference}/{name}", body)
-        z.writestr(f"{case.reference}/MANIFEST-SHA256.txt", manifest)
-    return Bundle(out.getvalue(), len(contents) + 1, not problems)
+    return contents
 
 
 def safe_name(name: str) -> str:
@@ -203,55 +216,3 @@ def summary_lines(
     lines.append(f"Access log: {len(access)} entries (access-log.json)")
     lines.append("The files in this bundle are listed with their SHA-256 in MANIFEST-SHA256.txt.")
     return lines
-
-
-def is_purgeable(record: CaseFile, today: date, retention_years: int, tz: Any) -> bool:
-    """Closed, and closed longer ago than the trust keeps records."""
-    case = record.case
-    if case.status is not Status.CLOSED or case.closure is None:
-        return False
-    closed = case.closure.at.astimezone(tz).date()
-    try:
-        limit = closed.replace(year=closed.year + retention_years)
-    except ValueError:  # 29 February
-        limit = closed.replace(year=closed.year + retention_years, day=28)
-    return today >= limit
-
-
-@dataclass(frozen=True)
-class PurgePlan:
-    """Closed cases past retention, and the evidence files only they refer to."""
-
-    cases: tuple[CaseFile, ...]
-    evidence: tuple[str, ...]
-    kept: int
-
-
-def plan_purge(
-    records: Iterable[CaseFile], today: date, retention_years: int, tz: Any
-) -> PurgePlan:
-    doomed, kept_shas, doomed_shas, kept = [], set(), set(), 0
-    for record in records:
-        shas = {e.sha256 for e in record.case.evidence}
-        if is_purgeable(record, today, retention_years, tz):
-            doomed.append(record)
-            doomed_shas |= shas
-        else:
-            kept += 1
-            kept_shas |= shas
-    return PurgePlan(tuple(doomed), tuple(sorted(doomed_shas - kept_shas)), kept)
-
-
-def purge_record(record: CaseFile, today: date, tz: Any) -> dict[str, Any]:
-    """What stays after a purge: that it happened, and nothing about anyone."""
-    case = record.case
-    assert case.closure is not None
-    return {
-        "reference": case.reference,
-        "school": case.school_id,
-        "reported_on": case.created_at.astimezone(tz).date().isoformat(),
-        "closed_on": case.closure.at.astimezone(tz).date().isoformat(),
-        "purged_on": today.isoformat(),
-        "evidence_files": len(case.evidence),
-        "timeline_events": len(record.timeline),
-    }

@@ -34,8 +34,10 @@ def test_migrate_copies_every_case_once_and_audit_verifies_them(tmp_path: Path, 
     fill(data, run_sync(template, tmp_path), CASES)
     run_sync(keep_a_value, data)
 
-    first = run("migrate", "--to", pg_url, DATA_DIR=str(data))
+    first = run("migrate", "--to", pg_url, "--keep-source", DATA_DIR=str(data))
     assert first.returncode == 0, first.stderr[-2000:]
+    assert "are kept (--keep-source)" in first.stdout
+    assert len(list((data / "cases").glob("*.json"))) == CASES
     assert f"Copied {CASES:,} case(s)" in first.stdout
     assert f"Verified {CASES:,} hash chain(s) in PostgreSQL: 0 problem(s)." in first.stdout
     assert "copied 1, skipped 0 already there" in first.stdout
@@ -45,6 +47,10 @@ def test_migrate_copies_every_case_once_and_audit_verifies_them(tmp_path: Path, 
     assert "Copied 0 case(s)" in again.stdout
     assert f"Skipped {CASES:,} case(s) already there with the same content." in again.stdout
     assert "copied 0, skipped 1 already there" in again.stdout
+    # Verified, and without --keep-source: the TinyDB store's files go; evidence stays.
+    assert f"Removed the TinyDB store's {CASES + 2:,} file(s)" in again.stdout
+    assert not (data / "cases").exists() and not (data / "values").exists()
+    assert not (data / "case-index.json").exists() and (data / "evidence").is_dir()
 
     audit = run("audit", "verify", DATA_DIR=str(data), DATABASE_URL=pg_url)
     assert audit.returncode == 0, audit.stderr[-2000:]

@@ -142,7 +142,7 @@ def test_case_bundle_manifest_matches_and_audit_finds_tampering(tmp_path):
     assert f"{ref}: event 3: its content does not match its hash (edited)" in r.stdout
 
 
-def test_purge_removes_old_closed_cases_and_their_files_only(tmp_path):
+def test_purge_removes_old_closed_cases_and_their_files_only_and_flags_old_open_ones(tmp_path):
     data = tmp_path / "data"
 
     async def build() -> dict[str, str]:
@@ -184,7 +184,10 @@ def test_purge_removes_old_closed_cases_and_their_files_only(tmp_path):
 
     dry = run("purge", "--dry-run", **env)
     assert dry.returncode == 0, dry.stderr
-    assert "Would remove 2 closed case(s) older than 6 years and 1 evidence file(s)" in dry.stdout
+    for gone in (refs["old_closed"], refs["old_closed_shared"]):
+        assert f"Would remove: {gone}" in dry.stdout
+    assert f"Would flag {refs['old_open']}: open past retention; to be removed on" in dry.stdout
+    assert refs["recent_closed"] not in dry.stdout
     assert len(list((data / "cases").glob("*.json"))) == 4
 
     r = run("purge", **env)
@@ -198,5 +201,7 @@ def test_purge_removes_old_closed_cases_and_their_files_only(tmp_path):
     directory = (data / "values" / "purged.json").read_text()
     assert refs["old_closed"] in directory and "teacher@" not in directory
     assert run("audit", "verify", **env).returncode == 0
+    assert "Done: 2 case(s) removed, 1 flagged" in r.stdout
     again = run("purge", **env)
-    assert "Removing 0 closed case(s)" in again.stdout
+    assert "Done: 0 case(s) removed, 0 flagged" in again.stdout
+    assert f"Flagged earlier: {refs['old_open']}" in again.stdout

@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.errors import StorageUnavailable
@@ -88,6 +89,18 @@ class EvidenceFiles:
 
     async def delete(self, sha256: str) -> None:
         await asyncio.to_thread(remove_durably, self.path(sha256))
+
+    async def listing(self) -> dict[str, datetime]:
+        """Every file kept, by SHA-256, with its modification time (when it was stored)."""
+
+        def scan() -> dict[str, datetime]:
+            found = {}
+            for path in self.root.glob("*/*"):
+                if SHA256.fullmatch(path.name) and path.parent.name == path.name[:2]:
+                    found[path.name] = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            return found
+
+        return await asyncio.to_thread(scan)
 
     async def put(self, data: bytes) -> str:
         sha = hashlib.sha256(data).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -73,6 +74,10 @@ class Store(Protocol):
 
     def evidence_path(self, sha256: str) -> Path: ...
 
+    async def evidence_files(self) -> dict[str, datetime]:
+        """Every retained file by SHA-256, with when it was stored (to find orphans)."""
+        ...
+
     async def get_value(self, table: str, key: str) -> dict[str, Any] | None: ...
 
     async def put_value(self, table: str, key: str, value: dict[str, Any]) -> None:
@@ -98,6 +103,10 @@ class Store(Protocol):
 
     async def delete_access_log(self, reference: str) -> None:
         """Remove a case's access log for good (purge, erase); durable."""
+        ...
+
+    async def tables(self) -> list[str]:
+        """The names of the value tables that hold something (purge scrubs them all)."""
         ...
 
     def health(self) -> dict[str, Any]: ...

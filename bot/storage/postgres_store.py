@@ -305,6 +305,9 @@ class PostgresStore:
     async def put_evidence(self, data: bytes) -> str:
         return await self.evidence.put(data)
 
+    async def evidence_files(self) -> dict[str, datetime]:
+        return await self.evidence.listing()
+
     # small keyed values: conversation references, drafts, user caches
 
     async def get_value(self, table: str, key: str) -> dict[str, Any] | None:
@@ -372,6 +375,10 @@ class PostgresStore:
             await conn.executemany(RAISE_COUNTER, _highest(wanted))
         result.copied.extend(wanted)
         return result
+
+    async def tables(self) -> list[str]:
+        rows = await self.pool.fetch("SELECT DISTINCT tbl FROM key_values ORDER BY tbl")
+        return [r["tbl"] for r in rows]
 
     async def values(self, table: str) -> dict[str, dict[str, Any]]:
         rows = await self.pool.fetch("SELECT key, value FROM key_values WHERE tbl = $1", table)

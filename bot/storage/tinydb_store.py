@@ -10,6 +10,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -437,6 +438,9 @@ class TinyDBStore:
             case_lock = self._case_locks.setdefault(reference, threading.Lock())
         with case_lock:
             remove_durably(path)
+            # The saved index names every case: a purged one must not outlive its file there
+            # (close saves a fresh one; an open without it reads every file once).
+            remove_durably(self.root / INDEX_FILE)
             with self._lock:
                 self._folder_seen = case_index.folder_stamp(self.cases_dir)[0]
                 self._entries.pop(reference, None)
@@ -469,6 +473,9 @@ class TinyDBStore:
 
     def evidence_path(self, sha256: str) -> Path:
         return self._evidence.path(sha256)
+
+    async def evidence_files(self) -> dict[str, datetime]:
+        return await self._evidence.listing()
 
     async def put_evidence(self, data: bytes) -> str:
         return await self._evidence.put(data)
@@ -515,8 +522,9 @@ class TinyDBStore:
         await self._on_value(table, put)
 
     async def tables(self) -> list[str]:
-        """The names of the value tables (for copying them to another store)."""
-        return sorted(p.stem for p in self.values_dir.glob("*.json"))
+        """The names of the value tables (for copying them to another store, and purge)."""
+        found = (p.stem for p in self.values_dir.glob("*.json"))
+        return sorted(t for t in found if VALUE_TABLE.fullmatch(t))
 
     async def values(self, table: str) -> dict[str, dict[str, Any]]:
         def every(values: Table) -> dict[str, dict[str, Any]]:

@@ -20,6 +20,7 @@ from cards.views.models import (
 )
 from cards.views.notes import (
     case_closed,
+    case_removed,
     decision_note,
     file_link,
     info_note,
@@ -27,6 +28,7 @@ from cards.views.notes import (
     letter_note,
     reminder,
     reporter_update,
+    retention_due,
     safeguarding_alert,
     task_assigned,
 )
@@ -50,6 +52,7 @@ __all__ = [
     "URGENCY_LABEL",
     "approval_card",
     "case_closed",
+    "case_removed",
     "case_list",
     "decision_note",
     "file_link",
@@ -61,6 +64,7 @@ __all__ = [
     "receipt_view",
     "reminder",
     "reporter_update",
+    "retention_due",
     "safeguarding_alert",
     "summary_view",
     "task_assigned",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import date, tzinfo
 
 from bot.config import School
 from bot.models import Case, DecisionKind, ReminderKind, Task
@@ -167,4 +167,41 @@ def safeguarding_alert(case: Case, school: School) -> NoteView:
             f"The approvers have the decision card: {', '.join(school.approvers)}.",
         ),
         f"Urgent report {case.reference} at {school.name}",
+    )
+
+
+def retention_due(case: Case, detail: str, years: int) -> NoteView:
+    """To the approvers: an open case nobody has touched for longer than the trust keeps cases.
+
+    detail is the outbox message's: the removal day, then the day of the last activity."""
+    purge_text, _, last_text = detail.partition(" ")
+    purge_on, last_activity = date.fromisoformat(purge_text), date.fromisoformat(last_text)
+    return NoteView(
+        case.reference,
+        f"{case.reference} is past the trust's retention period",
+        (
+            (
+                f"Nothing has happened on this case since {last_activity:%-d %B %Y}, "
+                f"and the trust keeps cases for {years} year{'s' if years != 1 else ''}."
+            ),
+            f"It will be removed on {purge_on:%-d %B %Y} unless someone acts on it before then.",
+        ),
+        f"Report {case.reference} is due to be removed",
+    )
+
+
+REMOVED_WHY = {
+    "retention": "under the trust's retention policy",
+    "erasure": "at the trust's data protection request (erasure)",
+}
+
+
+def case_removed(reference: str, basis: str) -> NoteView:
+    """What replaces every card of a purged case: its reference and why, nothing else."""
+    why = REMOVED_WHY.get(basis, REMOVED_WHY["retention"])
+    return NoteView(
+        reference,
+        f"{reference} was removed",
+        (f"This case was removed {why}.",),
+        f"Report {reference} was removed",
     )

@@ -77,39 +77,39 @@ def cmd_export_case(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from bot import office
+    """The retention pass the server runs daily, now; --dry-run says what it would do."""
 
     async def run(service: CaseService) -> int:
-        store, trust = service.store, service.trust
-        refs = await store.references()
-        records = []
-        for ref in tqdm(refs, desc="Reading cases", unit="case", file=sys.stderr):
-            record = await store.load(ref)
-            if record is not None:
-                records.append(record)
-        today = service.today()
-        plan = office.plan_purge(records, today, trust.retention_years, trust.tz)
-        verb = "Would remove" if args.dry_run else "Removing"
+        trust = service.trust
+        report = await service.retention_pass(dry_run=args.dry_run)
         print(
-            f"{verb} {len(plan.cases)} closed case(s) older than {trust.retention_years} years "
-            f"and {len(plan.evidence)} evidence file(s); keeping {plan.kept} case(s)."
+            f"Retention: {trust.retention_years} year(s) from a case's last activity; an open case "
+            f"is flagged to its approvers first and removed {trust.retention_grace_days} day(s) "
+            "later."
         )
-        for record in plan.cases:
-            print(f"  {record.case.reference}")
+        for ref, purge_on in report.flagged:
+            verb = "Would flag" if args.dry_run else "Flagged"
+            print(f"  {verb} {ref}: open past retention; to be removed on {purge_on}")
+        for ref, purge_on in report.waiting:
+            print(f"  Flagged earlier: {ref}; to be removed on {purge_on}")
+        for ref in report.removed:
+            print(f"  Removed {ref}")
+        for ref in report.removing:
+            what = "Would remove" if args.dry_run else "Being removed (cards replaced first)"
+            print(f"  {what}: {ref}")
         if args.dry_run:
+            print("Dry run: nothing was changed.")
             return 0
-        only_theirs = set(plan.evidence)
-        for record in tqdm(plan.cases, desc="Purging", unit="case", file=sys.stderr):
-            # The record of the purge first, the case last: a rerun after a crash finishes it.
-            ref = record.case.reference
-            await store.put_value("purged", ref, office.purge_record(record, today, trust.tz))
-            for e in record.case.evidence:
-                if e.sha256 in only_theirs:
-                    await store.delete_evidence(e.sha256)
-            await store.delete(ref)
-        print(f"Done: {len(plan.cases)} case(s) purged; a record of each purge is kept.")
+        print(
+            f"Done: {len(report.removed)} case(s) removed, {len(report.flagged)} flagged, "
+            f"{report.orphans} unattached evidence file(s) removed; an anonymous record of each "
+            "removal is kept."
+        )
+        if report.removing:
+            print(
+                "The server replaces the bot's Slack and Teams cards of the cases being removed, "
+                "then removes them."
+            )
         return 0
 
     return with_service(run)
@@ -148,7 +148,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     bundle.add_argument("--by", default="", metavar="EMAIL", help=BY_HELP)
     bundle.set_defaults(func=cmd_export_case)
     purge = sub.add_parser(
-        "purge", help="remove closed cases past the trust's retention_years, with their evidence"
+        "purge",
+        help="the daily retention pass now: flag open cases past retention_years, remove those "
+        "due with everything they left",
     )
     purge.add_argument("--dry-run", action="store_true", help="say what would go; change nothing")
     purge.set_defaults(func=cmd_purge)

@@ -1,4 +1,4 @@
-"""Moving the store: `migrate` copies the TinyDB store into PostgreSQL."""
+"""Moving the store: `migrate` copies the TinyDB store into PostgreSQL, then removes it."""
 
 from __future__ import annotations
 
@@ -41,9 +41,42 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             await target.close()
             await source.close()
         print_copy_report(report, redact(args.to), settings.data_dir)
-        return 0 if report.ok else 1
+        if not report.ok:
+            print(f"The TinyDB files under {settings.data_dir} are kept: the copy did not verify.")
+            return 1
+        if args.keep_source:
+            print(f"The TinyDB files under {settings.data_dir} are kept (--keep-source).")
+        else:
+            removed = await asyncio.to_thread(remove_source, settings.data_dir)
+            print(
+                f"Removed the TinyDB store's {removed:,} file(s) under {settings.data_dir} "
+                "now that the copy verified (--keep-source keeps them)."
+            )
+        return 0
 
     return asyncio.run(run())
+
+
+def remove_source(data_dir: Path) -> int:
+    """The TinyDB store's own files (cases, values, index), durably; evidence and the link key
+    stay, as PostgreSQL keeps using them."""
+    from bot.storage.files import remove_durably
+    from bot.storage.tinydb_store import INDEX_FILE
+
+    files = [
+        *sorted((data_dir / "cases").glob("*.json")),
+        *sorted((data_dir / "values").glob("*.json")),
+        data_dir / INDEX_FILE,
+    ]
+    removed = 0
+    for path in files:
+        if path.exists():
+            remove_durably(path)
+            removed += 1
+    for folder in (data_dir / "cases", data_dir / "values"):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
 
 
 def print_copy_report(report: CopyReport, where: str, data_dir: Path) -> None:
@@ -67,7 +100,14 @@ def print_copy_report(report: CopyReport, where: str, data_dir: Path) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     migrate = sub.add_parser(
-        "migrate", help="copy the TinyDB store under DATA_DIR into PostgreSQL (safe to repeat)"
+        "migrate",
+        help="copy the TinyDB store under DATA_DIR into PostgreSQL (safe to repeat), then "
+        "remove its files once the copy verifies",
     )
     migrate.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/db")
+    migrate.add_argument(
+        "--keep-source",
+        action="store_true",
+        help="keep the TinyDB files after the copy verifies (by default they are removed)",
+    )
     migrate.set_defaults(func=cmd_migrate)

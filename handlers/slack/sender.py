@@ -29,6 +29,10 @@ NO_APPROVER_RETRY = 600.0  # nobody to send the card to yet: look again in ten m
 FILE_GONE = frozenset({"file_not_found", "file_deleted", "access_denied"})
 
 
+# Slack's answers to chat.update that mean there is no card left to replace.
+MESSAGE_GONE = frozenset({"message_not_found", "channel_not_found", "is_archived"})
+
+
 class FileGone(Exception):
     """Slack will not give us this file, however often we ask."""
 
@@ -149,6 +153,13 @@ class SlackSender:
             await self._thread(message, case, render.note_message(views.info_note(case)))
         elif notice is Notice.INFO_ANSWER:
             await self._thread(message, case, render.note_message(views.info_note(case)))
+        elif notice is Notice.RETENTION_DUE:
+            years = self.service.trust.retention_years
+            note = render.note_message(views.retention_due(case, message.detail, years))
+            for email in school.approvers:
+                await self._dm_email(message, email, note, len(school.approvers) > 1)
+        elif notice is Notice.CASE_REMOVED:
+            await self._replace_cards(case, message.detail)
         return []
 
     async def _post_once(
@@ -317,6 +328,22 @@ class SlackSender:
                 text=card.text,
                 blocks=card.block_dicts(),
             )
+
+    async def _replace_cards(self, case: Case, basis: str) -> None:
+        """Before a purge: every approval card becomes a short note saying it was removed."""
+        body = render.note_message(views.case_removed(case.reference, basis))
+        for ref in case.message(PLATFORM, APPROVAL):
+            try:
+                await self.client.chat_update(
+                    channel=ref.conversation,
+                    ts=ref.message_id,
+                    text=body.text,
+                    blocks=body.block_dicts(),
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") not in MESSAGE_GONE:
+                    raise
+                log.info("a card of %s was already gone from Slack", case.reference)
 
     async def _thread(self, message: OutboxMessage, case: Case, body: render.SlackMessage) -> None:
         refs = case.message(PLATFORM, APPROVAL)

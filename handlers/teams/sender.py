@@ -35,6 +35,7 @@ from cards import teams
 from cards.teams import Card
 from cards.views import (
     case_closed,
+    case_removed,
     decision_note,
     info_note,
     info_question,
@@ -43,6 +44,7 @@ from cards.views import (
     receipt_view,
     reminder,
     reporter_update,
+    retention_due,
     safeguarding_alert,
     task_assigned,
 )
@@ -156,6 +158,8 @@ class TeamsSender:
             Notice.TASK_ASSIGNED: self.task_assigned,
             Notice.TASK_REMINDER: self.task_reminder,
             Notice.CASE_CLOSED: self.case_closed,
+            Notice.RETENTION_DUE: self.retention_due,
+            Notice.CASE_REMOVED: self.case_removed,
         }
 
     async def deliver(self, record: CaseFile, message: OutboxMessage) -> list[MessageRef]:
@@ -303,6 +307,34 @@ class TeamsSender:
             return []  # reopened before this went out
         view = case_closed(case, self.service.trust.tz)
         await self.to_person_or_retry(case.reporter.email, teams.note_card(view), view.notification)
+        return []
+
+    async def retention_due(self, case: Case, job: Job) -> list[MessageRef]:
+        view = retention_due(case, job.detail, self.service.trust.retention_years)
+        card = teams.note_card(view)
+        for email in self.school(case).approvers:
+            await job.progress.once(
+                f"to:{email}", lambda e=email: self.to_person(e, card, view.notification)
+            )
+        return []
+
+    async def case_removed(self, case: Case, job: Job) -> list[MessageRef]:
+        """Before a purge: every approval card becomes a short note saying it was removed."""
+        view = case_removed(case.reference, job.detail)
+        for ref in case.message(PLATFORM, APPROVAL):
+            activity = card_message(teams.note_card(view), view.notification)
+            activity.id = ref.message_id
+            try:
+                await self.call(
+                    reference_of(ref),
+                    lambda client, a=activity, r=ref: client.conversations.update_activity(
+                        r.conversation, r.message_id, a
+                    ),
+                )
+            except HttpOperationError as exc:
+                if status_of(exc) != "404":
+                    raise
+                log.info("a card of %s was already gone from Teams", case.reference)
         return []
 
     # rendering

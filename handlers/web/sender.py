@@ -108,7 +108,10 @@ class WebSender:
             return [(reporter, views.case_closed(case, tz))]
         if notice in (Notice.TASK_ASSIGNED, Notice.TASK_REMINDER):
             return self.task_notes(case, message)
-        return []  # CARD_UPDATE, and the chat platforms' own housekeeping
+        if notice is Notice.RETENTION_DUE:
+            years = self.service.trust.retention_years
+            return [(e, views.retention_due(case, message.detail, years)) for e in school.approvers]
+        return []  # CARD_UPDATE, CASE_REMOVED (the card page is live), the chat platforms' own
 
     def task_notes(self, case: Case, message: OutboxMessage) -> list[tuple[str, NoteView]]:
         policy, tz = self.service.policy, self.service.trust.tz

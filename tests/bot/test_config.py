@@ -84,3 +84,17 @@ def test_missing_trust_file_falls_back_to_the_example_with_a_warning(tmp_path, m
     s = Settings.from_env({})
     assert s.trust_config == EXAMPLE_TRUST
     assert "bundled example" in s.warnings[0]
+
+
+def test_retention_grace_days_is_optional_and_checked(tmp_path):
+    from bot.config import load_trust
+
+    text = EXAMPLE_TRUST.read_text()
+    assert "retention_grace_days = 90" in text
+    plain = tmp_path / "plain.toml"
+    plain.write_text(text.replace("retention_grace_days = 90", ""))
+    assert load_trust(plain).retention_grace_days == 90
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("retention_grace_days = 90", "retention_grace_days = 0"))
+    with pytest.raises(ConfigError, match="trust.retention_grace_days: must be a whole number"):
+        load_trust(bad)

@@ -291,3 +291,21 @@ async def test_the_access_log_survives_reopening_and_can_be_deleted(
         await again.delete_access_log("OAK-2026-0001")  # idempotent
     finally:
         await again.close()
+
+
+async def test_tables_names_every_value_table_in_use(any_store: Store):
+    assert await any_store.tables() == []
+    await any_store.put_value("web_inbox", "a@b.example", {"items": []})
+    await any_store.put_value("purged", "OAK-2026-0001", {"reference": "OAK-2026-0001"})
+    assert await any_store.tables() == ["purged", "web_inbox"]
+
+
+async def test_evidence_files_lists_each_kept_file_with_when_it_was_stored(any_store: Store):
+    before = datetime.now(UTC).replace(microsecond=0)
+    sha = await any_store.put_evidence(b"an orphan")
+    other = await any_store.put_evidence(b"another")
+    listed = await any_store.evidence_files()
+    assert set(listed) == {sha, other}
+    assert all(when >= before and when.tzinfo is not None for when in listed.values())
+    await any_store.delete_evidence(sha)
+    assert set(await any_store.evidence_files()) == {other}
