@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.access import AccessKind
 from bot.errors import NotAllowed
 from bot.models import MessageRef, Notice, Status
 from bot.retention import ERASURES, PURGED, REMOVALS, Due
@@ -92,9 +93,12 @@ async def test_a_removed_case_leaves_nothing_but_its_anonymous_record(
     await service.approve(ref, HEAD, 1, ["retain_evidence"])
     await service.complete_task(ref, HEAD, "t1", "Kept")
     await service.close(ref, HEAD, "resolved_otherwise", "Sorted")
+    await service.record_access(ref, HEAD, AccessKind.CASE_VIEWED, "slack")
+    assert len(await store.access_log(ref)) == 1
     clock.now = SIX_YEARS_ON
 
     await service.retention_pass()
+    assert await store.access_log(ref) == []
 
     assert await store.load(ref) is None
     sha = {c: hashlib.sha256(c).hexdigest() for c in (b"mine", b"shared")}
