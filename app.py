@@ -84,6 +84,10 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     reminders = ReminderLoop(service, drafts=[c.drafts for c in channels if c.drafts])
     retention = RetentionLoop(service)
     guards = []  # malformed or forged platform requests get a 4xx, never a 500
+    if settings.demo_mode:
+        from handlers.demo import demo_guard
+
+        guards.append(demo_guard)  # first: nothing from off this machine reaches the demo
     if settings.slack.enabled:
         from handlers.slack.failures import slack_guard
 
@@ -117,6 +121,8 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     file_routes.mount(app, files)
     for channel in channels:
         channel.mount(app)
+    if not settings.teams.enabled:
+        app.router.add_post("/api/messages", unauthenticated)
 
     async def lifecycle(app: web.Application):  # noqa: ANN202 - aiohttp cleanup context
         await store.open()
@@ -135,6 +141,12 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+async def unauthenticated(request: web.Request) -> web.Response:
+    """POST /api/messages with Teams off: no token can be valid, so every caller is refused
+    as unauthenticated (401), as with Teams on and a missing or forged token."""
+    return web.Response(status=401)
 
 
 async def serving(app: web.Application) -> None:

@@ -308,6 +308,36 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+PRODUCTION_SETTINGS = ("SLACK_BOT_TOKEN", "MicrosoftAppId", "DATABASE_URL")
+
+
+def demo_mode(env: Mapping[str, str]) -> bool:
+    """DEMO_MODE=1, refused beside any production setting or on a HOST others can reach: the
+    demo's identity picker and unauthenticated Teams route must never face real people."""
+    raw = env.get("DEMO_MODE", "").strip()
+    if raw in ("", "0"):
+        return False
+    if raw != "1":
+        raise ConfigError("environment", "DEMO_MODE", f"{raw!r} must be 1 (on) or 0 (off)")
+    production = [name for name in PRODUCTION_SETTINGS if env.get(name)]
+    if production:
+        raise ConfigError(
+            "environment",
+            "DEMO_MODE",
+            f"refused together with {' and '.join(production)}: the demo has no sign-in, "
+            "so it never runs beside production settings (unset one or the other)",
+        )
+    host = env.get("HOST", "127.0.0.1")
+    if not is_loopback(host):
+        raise ConfigError(
+            "environment",
+            "DEMO_MODE",
+            f"refused with HOST {host}, which is not a loopback address: the demo has no "
+            "sign-in, so it listens on 127.0.0.1, localhost or ::1 only",
+        )
+    return True
+
+
 @dataclass(frozen=True)
 class Platform:
     name: str
@@ -331,7 +361,7 @@ class Settings:
     app_password: str = ""
     app_type: str = "MultiTenant"
     app_tenant_id: str = ""
-    demo_mode: bool = False  # DEMO_MODE=1
+    demo_mode: bool = False  # DEMO_MODE=1: the web channel and unauthenticated Teams, loopback only
     warnings: tuple[str, ...] = field(default=())
 
     @classmethod
@@ -350,6 +380,7 @@ class Settings:
         url = env.get("DATABASE_URL", "")
         if url and not url.startswith(("postgresql://", "postgres://")):
             raise ConfigError("environment", "DATABASE_URL", "must start with postgresql://")
+        demo = demo_mode(env)
         return cls(
             host=env.get("HOST", "127.0.0.1"),
             port=int(port_raw),
@@ -365,7 +396,7 @@ class Settings:
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=env.get("MicrosoftAppType", "MultiTenant") or "MultiTenant",
             app_tenant_id=env.get("MicrosoftAppTenantId", ""),
-            demo_mode=env.get("DEMO_MODE", "") == "1",
+            demo_mode=demo,
             warnings=tuple(warnings),
         )
 
@@ -400,28 +431,32 @@ class Settings:
                 True,
                 f"authenticated as app {self.app_id} at POST /api/messages",
             )
-        if is_loopback(self.host):
+        if self.demo_mode:
             return Platform(
                 "Teams",
                 True,
-                "MicrosoftAppId not set: unauthenticated (Bot Framework Emulator) on loopback only",
+                "DEMO_MODE=1 and MicrosoftAppId not set: unauthenticated (Bot Framework "
+                "Emulator), loopback requests only",
             )
         return Platform(
             "Teams",
             False,
-            f"MicrosoftAppId not set and HOST {self.host} is not a loopback address: "
-            "refusing unauthenticated traffic",
+            "MicrosoftAppId not set (DEMO_MODE=1 allows unauthenticated local traffic): "
+            "POST /api/messages answers 401",
         )
 
     @property
     def web(self) -> Platform:
-        """The demo web channel at /: its identity is not sign-in, so only on a loopback HOST."""
-        if is_loopback(self.host):
-            return Platform("Web", True, f"local demo channel at http://{self.host}:{self.port}/")
+        """The demo web channel at /: its identity is not sign-in, so only in demo mode."""
+        if self.demo_mode:
+            return Platform(
+                "Web", True, f"DEMO_MODE=1: local demo channel at http://{self.host}:{self.port}/"
+            )
         return Platform(
             "Web",
             False,
-            f"HOST {self.host} is not a loopback address: the demo web channel has no sign-in",
+            "DEMO_MODE not set: the demo web channel has no sign-in "
+            "(DEMO_MODE=1 turns it on, on this machine only)",
         )
 
     @property

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "DEMO_"))
+    }
     return subprocess.run(
         [sys.executable, "app.py", *args],
         cwd=ROOT,
@@ -29,7 +31,7 @@ def test_check_passes_on_the_example_and_reports_platforms_and_warnings(tmp_path
     r = run("check", TRUST_CONFIG=str(EXAMPLE_TRUST))
     assert r.returncode == 0, r.stderr
     assert "Slack: disabled (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET not set)" in r.stdout
-    assert "Teams: enabled" in r.stdout
+    assert "Teams: disabled (MicrosoftAppId not set" in r.stdout
     assert "Warning: The policy (version 1.0) was due for review on 30 June 2020" in r.stdout
 
 

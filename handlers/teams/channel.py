@@ -102,7 +102,8 @@ class Authentication(ConfigurationBotFrameworkAuthentication):
 
 def make_adapter(settings: Settings) -> CloudAdapter:
     """Without MicrosoftAppId botbuilder accepts unauthenticated traffic (config allows it
-    only on a loopback HOST); with it, every request must carry a valid Bot Framework token."""
+    only in demo mode, fenced by handlers.demo); with it, every request must carry a valid
+    Bot Framework token."""
     config = AuthConfig(
         settings.app_id, settings.app_password, settings.app_type, settings.app_tenant_id
     )

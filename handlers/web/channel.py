@@ -21,7 +21,7 @@ from handlers.web.sender import WebSender, inbox_of, note_from_plain
 
 
 class WebChannel:
-    """Mounted only on a loopback HOST (app.py decides): the identity is a demo, not sign-in."""
+    """Mounted only in demo mode (app.py decides): the identity is a demo, not sign-in."""
 
     name = PLATFORM
     drafts = DRAFTS

@@ -67,9 +67,13 @@ def test_school_comes_from_email_domain(trust):
 def test_platforms_say_why(tmp_path):
     s = Settings.from_env({"TRUST_CONFIG": str(EXAMPLE_TRUST)})
     assert s.slack.why == "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET not set"
-    assert s.teams.enabled and "loopback" in s.teams.why
-    public = Settings.from_env({"HOST": "0.0.0.0", "TRUST_CONFIG": str(EXAMPLE_TRUST)})
-    assert not public.teams.enabled and "not a loopback" in public.teams.why
+    assert not s.teams.enabled and "MicrosoftAppId not set" in s.teams.why
+    assert not s.web.enabled and "DEMO_MODE not set" in s.web.why
+    demo = Settings.from_env({"DEMO_MODE": "1", "TRUST_CONFIG": str(EXAMPLE_TRUST)})
+    assert demo.teams.enabled and "unauthenticated" in demo.teams.why and demo.web.enabled
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"DEMO_MODE": "1", "HOST": "0.0.0.0"})
+    assert refused.value.key == "DEMO_MODE" and "not a loopback" in refused.value.problem
     slack = Settings.from_env(
         {"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "y", "SLACK_APP_TOKEN": "z"}
     )

@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp import web
 
 from app import STORE_KEY, build_app, load
-from bot.config import EXAMPLE_TRUST, Settings
+from bot.config import EXAMPLE_TRUST, PRODUCTION_SETTINGS, Settings
 from bot.service import CaseService
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,12 +31,16 @@ def free_port() -> int:
 
 
 def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """Settings for a test server: loopback, its own data folder, the example trust file."""
+    """Settings for a test server: loopback, its own data folder, the example trust file; and
+    DEMO_MODE=1 (the web channel, unauthenticated Teams) unless a production setting is among
+    `extra` (the server refuses that mix) or `extra` says DEMO_MODE itself ("" for off)."""
+    demo = "" if any(extra.get(name) for name in PRODUCTION_SETTINGS) else "1"
     return {
         "HOST": "127.0.0.1",
         "PORT": str(free_port()),
         "DATA_DIR": str(data_dir),
         "TRUST_CONFIG": str(EXAMPLE_TRUST),
+        "DEMO_MODE": demo,
         **extra,
     }
 

@@ -1,4 +1,4 @@
-"""The web channel over HTTP: loopback only, CSRF, one decision, files, evidence and the inbox."""
+"""The web channel over HTTP: demo mode only, CSRF, one decision, files, evidence and the inbox."""
 
 from __future__ import annotations
 
@@ -74,14 +74,14 @@ async def file_a_case(server) -> str:
     return case.reference
 
 
-def test_the_web_channel_is_off_unless_host_is_loopback(tmp_path: Path) -> None:
-    env = {**base_env(tmp_path / "data"), "HOST": "0.0.0.0"}
+def test_the_web_channel_is_off_unless_demo_mode(tmp_path: Path) -> None:
+    env = base_env(tmp_path / "data", DEMO_MODE="")
     loaded = load(Settings.from_env(env))
     app = build_app(loaded)
     paths = {r.canonical for r in app.router.resources()}
     assert "/" not in paths and "/report" not in paths and "/healthz" in paths
     assert any(
-        line.startswith("Web: disabled (HOST 0.0.0.0 is not a loopback address")
+        line.startswith("Web: disabled (DEMO_MODE not set: the demo web channel has no sign-in")
         for line in describe(loaded)
     )
     local = build_app(load(Settings.from_env(base_env(tmp_path / "data2"))))
