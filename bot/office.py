@@ -15,7 +15,6 @@ from typing import Any
 
 from bot.access import AccessEntry
 from bot.access import verify as verify_access
-from bot.drafts import warning_letter
 from bot.models import CaseFile, to_plain
 from bot.policy import Policy
 from bot.service import CaseService
@@ -144,11 +143,6 @@ def case_contents(
         contents[f"evidence/{e.sha256[:12]}-{safe_name(e.name)}"] = service.store.evidence_path(
             e.sha256
         ).read_bytes()
-    if case.decision and "warning_letter" in case.decision.actions:
-        school = service.school_of(case)
-        contents["drafts/warning-letter.docx"] = warning_letter(
-            case, service.policy, service.trust, school, case.decision.at.date()
-        )
     return contents
 
 

@@ -54,6 +54,7 @@ def fill_store(data_dir: Path) -> list[str]:
             await service.approve(
                 case.reference, HEAD, case.version, ["warning_letter", "retain_evidence"]
             )
+            await service.make_letter(case.reference, HEAD)
             refs.append(case.reference)
         await store.close()
         return refs
@@ -126,7 +127,11 @@ def test_case_bundle_manifest_matches_and_audit_finds_tampering(tmp_path):
             assert hashlib.sha256(z.read(f"{ref}/{name}")).hexdigest() == digest, name
         listed = {line.split("  ")[1] for line in manifest}
         summary = z.read(f"{ref}/summary.txt").decode()
-    assert {"case.json", "timeline.json", "summary.txt", "drafts/warning-letter.docx"} <= listed
+        case = json.loads(z.read(f"{ref}/case.json"))
+    [letter_sha] = [e["sha256"] for e in case["evidence"] if e["source"] == "warning_letter"]
+    assert {"case.json", "timeline.json", "summary.txt"} <= listed
+    # The letter as it was made, kept with the evidence, not made again for the bundle.
+    assert f"evidence/{letter_sha[:12]}-{ref}-warning-letter.docx" in listed
     assert any(n.startswith(f"{ref}/evidence/") for n in names)
     assert "hash chain intact" in summary and SECRET_TEXT in summary
 

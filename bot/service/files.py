@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.drafts import warning_letter
+from bot.drafts import DOCX
 from bot.errors import NotAllowed, UnknownCase
 from bot.links import LinkSigner
 from bot.models import Actor, Case
 from bot.service import CaseService
+from bot.service.follow_through import letter_of
 
 
 class FileKind(StrEnum):
@@ -18,7 +19,6 @@ class FileKind(StrEnum):
 
 
 LETTER_KEY = "warning-letter"
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class CaseFiles:
             raise NotAllowed(
                 f"Only the reporter and the school's leads can open {reference}'s files."
             )
+        if kind is FileKind.LETTER and key == LETTER_KEY and letter_of(case) is None:
+            # The first press of the letter's button makes it (5.1.1); every later one opens it.
+            case = (await self.service.make_letter(reference, actor)).case
         self._name(case, kind, key)
         return self.signer.sign(self.path(reference, kind, key))
 
@@ -56,18 +59,16 @@ class CaseFiles:
                 if e.sha256 == key:
                     return e.name, e.media_type
         elif kind is FileKind.LETTER and key == LETTER_KEY:
-            if case.decision and "warning_letter" in case.decision.actions:
-                return f"{case.reference}-warning-letter.docx", DOCX
+            letter = letter_of(case)
+            if letter is not None:
+                return letter.name, DOCX
         raise UnknownCase(f"{case.reference} has no such file.")
 
     async def read(self, reference: str, kind: FileKind, key: str) -> FileContent:
         case = (await self.service.get(reference)).case
         name, media_type = self._name(case, kind, key)
-        if kind is FileKind.EVIDENCE:
-            data = self.service.store.evidence_path(key).read_bytes()
-        else:
-            school = self.service.school_of(case)
-            data = warning_letter(
-                case, self.service.policy, self.service.trust, school, self.service.today()
-            )
+        letter = letter_of(case)
+        # The letter is kept like any evidence: the bytes made once, never made again.
+        sha = letter.sha256 if kind is FileKind.LETTER and letter else key
+        data = self.service.store.evidence_path(sha).read_bytes()
         return FileContent(name, media_type, data)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.config import School
+from bot.drafts import DOCX, LETTER_SOURCE, long_date, warning_letter
 from bot.errors import (
     FormErrors,
     InvalidTransition,
@@ -26,12 +27,15 @@ from bot.models import (
     CaseFile,
     CaseOutcome,
     Closure,
+    Evidence,
     Notice,
     ReminderKind,
     Status,
     Task,
     TaskStatus,
+    TimelineEvent,
     check_transition,
+    to_plain,
 )
 from bot.service.core import (
     BOT,
@@ -88,6 +92,11 @@ class FollowThrough(ServiceCore):
             if len(result_reference) > 200:
                 raise FormErrors({"reference": "Please keep this under 200 characters."})
             now = self.clock()
+            if task.action_id == "warning_letter" and letter_of(case) is None:
+                # Marked done without "Make the letter": the letter is made now, so what the
+                # school sent is kept with the case.
+                case, timeline = await self._make_letter(case, record.timeline, actor, now, None)
+                record = replace(record, timeline=timeline)
             done = complete(
                 task, actor, now, result, result_reference, self.policy, self.trust.hours
             )
@@ -112,6 +121,64 @@ class FollowThrough(ServiceCore):
             )
 
         return await self._serialised(reference, op)
+
+    async def make_letter(
+        self, reference: str, actor: Actor, remove_by: date | None = None
+    ) -> Outcome:
+        """5.1.1: make the warning letter once, keep it as evidence; later opens get these bytes."""
+
+        async def op() -> Outcome:
+            record = await self.get(reference)
+            case = record.case
+            task = next((t for t in case.tasks if t.action_id == "warning_letter"), None)
+            if task is None or not (case.decision and "warning_letter" in case.decision.actions):
+                raise UnknownCase(f"{case.reference} has no approved warning letter (5.1.1).")
+            self._task(case, task.id, actor)
+            made, tz = letter_of(case), self.trust.tz
+            if made is not None:
+                by = made.captured_by.name or made.captured_by.email
+                return Outcome(
+                    case,
+                    False,
+                    f"The letter was made on {long_date(made.captured_at.astimezone(tz).date())} "
+                    f"by {by}; opening it gives that letter.",
+                )
+            now = self.clock()
+            if remove_by is not None and remove_by <= now.astimezone(self.trust.tz).date():
+                raise FormErrors({"remove_by": "Choose a date after today, or leave it empty."})
+            changed, timeline = await self._make_letter(
+                case, record.timeline, actor, now, remove_by
+            )
+            saved = await self._save(record, changed, timeline, [Notice.CARD_UPDATE])
+            return Outcome(saved.case, True)
+
+        return await self._serialised(reference, op)
+
+    async def _make_letter(
+        self,
+        case: Case,
+        timeline: tuple[TimelineEvent, ...],
+        actor: Actor,
+        now: datetime,
+        remove_by: date | None,
+    ) -> tuple[Case, tuple[TimelineEvent, ...]]:
+        """The letter as evidence on the case, and its SHA-256 on the timeline."""
+        school = self.school_of(case)
+        data = warning_letter(case, self.policy, school, now, self.trust.tz, remove_by)
+        sha = await self.store.put_evidence(data)
+        name = f"{case.reference}-warning-letter.docx"
+        evidence = Evidence(sha, name, len(data), DOCX, actor, now, LETTER_SOURCE)
+        after = {k: v for k, v in to_plain(evidence).items() if k != "captured_by"}
+        after["remove_by"] = remove_by.isoformat() if remove_by else None
+        timeline = append(
+            timeline,
+            at=now,
+            actor=who(actor),
+            kind="letter_made",
+            summary=f"Warning letter made (5.1.1), SHA-256 {sha}",
+            after=after,
+        )
+        return replace(case, evidence=(*case.evidence, evidence)), timeline
 
     async def reassign_task(
         self, reference: str, actor: Actor, task_id: str, new_owner: Actor
@@ -330,3 +397,8 @@ class FollowThrough(ServiceCore):
         if queued:
             self._changed()
         return queued
+
+
+def letter_of(case: Case) -> Evidence | None:
+    """The 5.1.1 letter made for this case, if it has been."""
+    return next((e for e in case.evidence if e.source == LETTER_SOURCE), None)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from bot.config import School
-from bot.drafts import conversation_guide, platform_route
+from bot.drafts import LETTER_SOURCE, conversation_guide, platform_route
 from bot.models import Case, CaseSummary, DecisionKind, Status, Task, TaskStatus, Urgency
 from bot.policy import Policy
 from cards.ids import ActionId, CasePayload, FilePayload, TaskPayload
@@ -139,18 +139,19 @@ def file_rows(case: Case) -> tuple[FileRow, ...]:
             ),
         )
         for e in case.evidence
+        if e.source != LETTER_SOURCE
     ]
     if case.decision and "warning_letter" in case.decision.actions:
-        rows.append(
-            FileRow(
-                "Draft warning letter (5.1.1), Word document",
-                Button(
-                    "Open",
-                    ActionId.OPEN_FILE,
-                    FilePayload(case.reference, "letter", "warning-letter").encode(),
-                ),
-            )
+        letter = next((e for e in case.evidence if e.source == LETTER_SOURCE), None)
+        label = (
+            f"Warning letter (5.1.1), Word document ({file_size(letter.size)}, "
+            f"SHA-256 {letter.short_hash})"
+            if letter
+            else "Warning letter (5.1.1): not made yet; made once, then kept as it is"
         )
+        payload = FilePayload(case.reference, "letter", "warning-letter").encode()
+        button = "Open" if letter else "Make the letter"
+        rows.append(FileRow(label, Button(button, ActionId.OPEN_FILE, payload)))
     return tuple(rows)
 
 

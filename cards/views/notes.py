@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, tzinfo
 
 from bot.config import School
+from bot.drafts import LETTER_SOURCE
 from bot.models import Case, DecisionKind, ReminderKind, Task
 from bot.policy import Policy
 from cards.ids import ActionId, CasePayload, FilePayload, TaskPayload
@@ -75,14 +76,21 @@ def case_closed(case: Case, tz: tzinfo) -> NoteView:
 
 
 def letter_note(case: Case) -> NoteView:
+    made = any(e.source == LETTER_SOURCE for e in case.evidence)
     return NoteView(
         case.reference,
-        f"Draft warning letter for {case.reference} (5.1.1)",
-        ("Check it, sign it and send it; then mark the task done with the date it was sent.",),
-        f"Report {case.reference}: draft letter ready",
+        f"Warning letter for {case.reference} (5.1.1)",
+        (
+            (
+                "The letter is made once, when you first press the button (or mark the task "
+                "done), and kept with the case: every later open gives the same letter."
+            ),
+            "Check it, sign it and send it; then mark the task done with the date it was sent.",
+        ),
+        f"Report {case.reference}: warning letter to make",
         buttons=(
             Button(
-                "Open the letter",
+                "Open the letter" if made else "Make the letter",
                 ActionId.OPEN_FILE,
                 FilePayload(case.reference, "letter", "warning-letter").encode(),
                 primary=True,

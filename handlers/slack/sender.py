@@ -11,7 +11,6 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import School
-from bot.drafts import warning_letter
 from bot.errors import EvidenceRejected
 from bot.models import Actor, Case, CaseFile, MessageRef, Notice, OutboxMessage, ReminderKind
 from bot.outbox import RetryLater
@@ -128,7 +127,9 @@ class SlackSender:
         elif notice is Notice.FETCH_EVIDENCE:
             await self._fetch_evidence(message, case, message.detail)
         elif notice is Notice.LETTER_DRAFT:
-            await self._upload_letter(message, case, school)
+            # 5.1.1: the button that makes the letter once (then opens it), in the card's thread.
+            note = views.letter_note(case)
+            await self._thread(message, case, render.note_message(note))
         elif notice is Notice.TASK_ASSIGNED:
             task = case.task(message.detail)
             if task is not None and task.is_open:
@@ -213,26 +214,6 @@ class SlackSender:
             return
         note = views.reminder(case, task, reminder, self.service.policy, self.service.trust.tz)
         await self._dm_actor(message, task.owner, render.note_message(note))
-
-    async def _upload_letter(self, message: OutboxMessage, case: Case, school: School) -> None:
-        """5.1.1: the draft letter as a Word file in each approval card's thread."""
-        service = self.service
-        data = warning_letter(case, service.policy, service.trust, school, service.today())
-        note = views.letter_note(case)
-        refs = case.message(PLATFORM, APPROVAL)
-        for ref in refs:
-            target = f"upload:{ref.conversation}:{ref.message_id}"
-            if (message.id, target) in self._posted:
-                continue
-            await self.client.files_upload_v2(
-                channel=ref.conversation,
-                thread_ts=ref.message_id,
-                file=data,
-                filename=f"{case.reference}-warning-letter.docx",
-                title=note.headline,
-                initial_comment=" ".join(note.lines),
-            )
-            await self._sent(message, target, (ref.conversation, ref.message_id), len(refs) > 1)
 
     async def _fetch_evidence(self, message: OutboxMessage, case: Case, file_id: str) -> None:
         """Download a screenshot with the bot token and keep it (5.1.7); say if it cannot be."""

@@ -142,7 +142,7 @@ async def test_approved_card_with_tasks_files_and_close(
         ActionId.TASK_REASSIGN,
         ActionId.CLOSE_CASE,
     }
-    assert "Draft warning letter (5.1.1), Word document" in page.all_text()
+    assert "Warning letter (5.1.1): not made yet" in page.all_text()
     assert "/cases/OAK-2026-0001/file?f=OAK-2026-0001%3Aletter%3Awarning-letter" in markup
 
 

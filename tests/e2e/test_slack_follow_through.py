@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -236,7 +236,7 @@ async def test_the_incident_number_is_kept_on_the_task(world: World) -> None:
     assert "CAD-1234" in card_text(card)
 
 
-async def test_the_letter_goes_to_the_thread_and_open_buttons_give_private_links(
+async def test_the_letter_is_made_once_and_every_open_gives_the_same_bytes(
     world: World,
 ) -> None:
     w = world
@@ -244,19 +244,65 @@ async def test_the_letter_goes_to_the_thread_and_open_buttons_give_private_links
     await settled(w, reference, lambda r: bool(r.case.evidence))
     await approved(w, reference, ["warning_letter", "retain_evidence"])
 
-    # The .docx is uploaded into the card's thread (files_upload_v2: URL, upload, complete).
+    # The thread gets the note with the button that makes the letter; nothing is made or
+    # uploaded yet (the head may still set a date in it).
     channel, card = await card_of(w, reference)
-    [complete] = await w.api.wait_for("files.completeUploadExternal")
-    assert complete.args["channel_id"] == channel == LEADERS
-    assert complete.args["thread_ts"] == card["ts"]
-    [uploaded] = complete.args["files"]
-    letter = Document(io.BytesIO(w.api.files[uploaded["id"]]["content"]))
-    text = "\n".join(p.text for p in letter.paragraphs)
-    today = w.server.service.today()
-    assert "Oak Primary School" in text and f"{today:%d %B %Y}" in text
-    assert "5.1.1" in text and "4.2.2" in text and reference in text
+    await settled(
+        w,
+        reference,
+        lambda r: all(m.delivered_at for m in r.outbox if m.notice is Notice.LETTER_DRAFT),
+    )
+    [note] = [
+        m
+        for m in w.api.calls_to("chat.postMessage")
+        if m.args.get("thread_ts") == card["ts"]
+        and "Warning letter for" in m.args["text"] + json.dumps(m.args.get("blocks"))
+    ]
+    assert "Make the letter" in json.dumps(note.args["blocks"])
+    assert not w.api.calls_to("files.completeUploadExternal")
     record = await w.server.service.get(reference)
-    assert [m for m in record.outbox if m.notice is Notice.LETTER_DRAFT][0].delivered_at
+    assert [e.source for e in record.case.evidence] == ["slack:F0SHOT0001"]
+    assert "letter_made" not in [e.kind for e in record.timeline]
+
+    async def open_letter() -> bytes:
+        before = len(ephemerals(w, HEAD))
+        await press(w, HEAD, reference, "case_open_file", f"{reference}:letter:warning-letter")
+        answer = await whispered(w, HEAD, before + 1)
+        [link] = [
+            e["url"]
+            for b in answer["blocks"]
+            for s in b["elements"]
+            for e in s["elements"]
+            if e["type"] == "link"
+        ]
+        async with aiohttp.ClientSession() as http, http.get(link) as r:
+            assert r.status == 200
+            return await r.read()
+
+    first = await open_letter()
+    w.server.service.clock = lambda: datetime.now(UTC) + timedelta(days=2)  # opened again later
+    second = await open_letter()
+    assert first == second
+    sha = hashlib.sha256(first).hexdigest()
+    record = await w.server.service.get(reference)
+    [made] = [e for e in record.timeline if e.kind == "letter_made"]
+    assert made.after["sha256"] == sha and sha in made.summary
+    assert [e.sha256 for e in record.case.evidence if e.source == "warning_letter"] == [sha]
+    text = "\n".join(p.text for p in Document(io.BytesIO(first)).paragraphs)
+    assert "Private and confidential" in text and "Mrs J. Patel" in text
+    assert "5.1.1" in text and "4.2.2" in text and reference in text
+    # The card now offers the letter as made, with its hash.
+    await w.server.idle()
+    _, card = await card_of(w, reference)
+    assert f"SHA-256 {sha[:12]}" in card_text(card)
+
+
+async def test_the_open_buttons_give_private_links(world: World) -> None:
+    w = world
+    reference = await file_report(w, post={**STEP_POST, "evidence": ["F0SHOT0001"]})
+    await settled(w, reference, lambda r: bool(r.case.evidence))
+    await approved(w, reference, ["warning_letter", "retain_evidence"])
+    channel, card = await card_of(w, reference)
 
     # Open buttons: the evidence and the letter, each answered privately with a signed link.
     sha = hashlib.sha256(PNG).hexdigest()

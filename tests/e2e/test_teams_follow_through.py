@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from docx import Document
 
 from bot.config import EXAMPLE_TRUST
+from bot.drafts import long_date
 from bot.models import Notice, Status, TaskStatus
 from tests.e2e.teams_support import (
     DEPUTY,
@@ -285,7 +287,7 @@ async def test_the_letter_is_linked_privately_and_downloads_as_a_docx(world):
     letter_note = next(
         sent_card(c)
         for c in world.connector.sent(case.thread.id)
-        if "Draft warning letter" in json.dumps(c.body)
+        if "Warning letter for" in json.dumps(c.body)
     )
     assert "/files/" not in json.dumps(letter_note)  # no link for everyone in the channel
     open_letter = action(letter_note, "case_open_file")
@@ -301,17 +303,28 @@ async def test_the_letter_is_linked_privately_and_downloads_as_a_docx(world):
         )
         data = await r.read()
     text = "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
-    assert "Oak Primary School" in text
-    assert f"{world.server.service.today():%d %B %Y}" in text
+    assert "Oak Primary School" in text and "Private and confidential" in text
+    assert long_date(world.server.service.today()) in text
     assert "5.1.1" in text and "4.2" in text and case.reference in text
     async with world.http.get(url.replace("signature=", "signature=0")) as r:
         assert r.status == 403
+    # Made once, on the first press: kept as evidence, its SHA-256 on the timeline.
+    sha = hashlib.sha256(data).hexdigest()
+    record = await case.record()
+    assert [e.sha256 for e in record.case.evidence] == [sha]
+    [made] = [e for e in record.timeline if e.kind == "letter_made"]
+    assert made.after["sha256"] == sha and made.after["remove_by"] is None
 
-    # From the case card the link comes on the card itself, for the clicker only.
+    # From the case card the link comes on the card itself, for the clicker only; a day
+    # later the same letter, byte for byte.
+    world.server.service.clock = lambda: datetime.now(UTC) + timedelta(days=1)
     file_button = action(card, "case_open_file", back="case")
     on_case = await case.click(HEAD, "case_open_file", file_button["data"])
-    assert any(a.get("type") == "Action.OpenUrl" for a in walk(on_case))
     assert "Tasks" in json.dumps(on_case)
+    [again] = [a["url"] for a in walk(on_case) if a.get("type") == "Action.OpenUrl"]
+    async with world.http.get(again) as r:
+        assert r.status == 200 and await r.read() == data
+    assert [e.kind for e in (await case.record()).timeline].count("letter_made") == 1
     await world.server.idle()
     # Links only ever go back to the clicker in the invoke response: none reached the connector.
     assert "/files/" not in json.dumps([c.body for c in world.connector.calls])
@@ -323,7 +336,7 @@ async def test_someone_who_may_not_see_the_case_gets_no_link(world):
     letter_note = next(
         sent_card(c)
         for c in world.connector.sent(case.thread.id)
-        if "Draft warning letter" in json.dumps(c.body)
+        if "Warning letter for" in json.dumps(c.body)
     )
     answer = await world.execute(
         HEAD2, "case_open_file", action(letter_note, "case_open_file")["data"]
@@ -331,6 +344,7 @@ async def test_someone_who_may_not_see_the_case_gets_no_link(world):
     text = json.dumps(answer)
     assert "No link for you" in text and "/files/" not in text
     assert not [a for a in walk(answer) if a.get("type") == "Action.OpenUrl"]
+    assert not (await case.record()).case.evidence  # and no letter was made by the attempt
 
 
 # reminders
