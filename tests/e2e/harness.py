@@ -20,6 +20,7 @@ from aiohttp import web
 from app import STORE_KEY, build_app, load
 from bot.config import EXAMPLE_TRUST, PRODUCTION_SETTINGS, Settings
 from bot.service import CaseService
+from bot.storage.port import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,10 +63,13 @@ class Server:
 
 
 @asynccontextmanager
-async def running_server(env: Mapping[str, str]) -> AsyncIterator[Server]:
-    """The real aiohttp application, composed by app.py, serving HTTP on 127.0.0.1."""
+async def running_server(
+    env: Mapping[str, str], store: Store | None = None
+) -> AsyncIterator[Server]:
+    """The real aiohttp application, composed by app.py, serving HTTP on 127.0.0.1; store, when
+    given, instead of the one the settings name (PostgreSQL behind a demo-mode channel)."""
     settings = Settings.from_env(env)
-    app: web.Application = build_app(load(settings))
+    app: web.Application = build_app(load(settings), store)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

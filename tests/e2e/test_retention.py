@@ -1,0 +1,217 @@
+"""Retention through the real server, on TinyDB and PostgreSQL: a declined and a never-closed
+case are flagged to the approvers, then removed; their Slack and Teams cards are replaced
+first, and afterwards only the anonymous record names them, on disk or in the database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+
+from app import RETENTION_KEY
+from bot.models import Status
+from bot.retention import PURGED
+from bot.storage.port import Store
+from bot.storage.postgres_store import PostgresStore
+from tests.conftest import Clock
+from tests.e2e import teams_support as tsup
+from tests.e2e.harness import Server, base_env, running_server
+from tests.e2e.slack_support import FILES, World, click_card, file_report, posted_to
+from tests.fakes.connector import FakeConnector
+from tests.fakes.slack_api import FakeSlackApi
+from tests.fakes.slack_session import (
+    DEPUTY,
+    HEAD,
+    LEADERS,
+    TOKEN,
+    USERS,
+    SlackClient,
+    slack_env,
+)
+
+SENTENCE = "Retention-test sentence: the caretaker parks on the zigzags"
+LATER = datetime(2032, 12, 20, 9, 0, tzinfo=UTC)  # six years and a bit after the reports
+REMOVED = "was removed under the trust's retention policy"
+
+
+def store_for(kind: str, data: Path, request: pytest.FixtureRequest) -> Store | None:
+    if kind == "tinydb":
+        return None  # the one DATA_DIR names
+    return PostgresStore(request.getfixturevalue("pg_url"), data)
+
+
+async def tick(server: Server) -> None:
+    """One look of the server's own retention loop, then the outbox's deliveries."""
+    await server.app[RETENTION_KEY].tick()
+    await server.idle()
+
+
+async def flag_then_purge(server: Server, clock: Clock, refs: list[str]) -> None:
+    """Past retention: flagged (notices out); past the grace: cards replaced, then removed."""
+    clock.now = LATER
+    await tick(server)
+    for ref in refs:
+        record = await server.service.get(ref)
+        assert "retention_flagged" in [e.kind for e in record.timeline]
+        assert record.pending == ()  # the approvers' notices went out
+    clock.now = LATER + timedelta(days=server.service.trust.retention_grace_days)
+    await tick(server)  # the cards are replaced through the outbox...
+    await tick(server)  # ...and once that went out, the cases go
+    assert [r for r in refs if await server.service.store.load(r) is not None] == []
+
+
+def files_naming(data: Path, ref: str) -> list[str]:
+    return sorted(
+        str(p.relative_to(data))
+        for p in data.rglob("*")
+        if p.is_file() and ref.encode() in p.read_bytes()
+    )
+
+
+async def rows_naming(url: str, ref: str) -> list[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        tables = await conn.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        )
+        found = []
+        for t in tables:
+            name = t["table_name"]
+            rows = await conn.fetch(
+                f'SELECT t::text AS row FROM "{name}" t WHERE t::text LIKE $1', f"%{ref}%"
+            )
+            found += [f"{name}: {r['row'][:80]}" for r in rows]
+        return found
+    finally:
+        await conn.close()
+
+
+async def assert_only_the_anonymous_record(
+    kind: str, data: Path, request: pytest.FixtureRequest, refs: list[str]
+) -> None:
+    for ref in refs:
+        if kind == "tinydb":
+            assert files_naming(data, ref) == ["values/purged.json"]
+            kept = json.loads((data / "values" / "purged.json").read_text())
+            [record] = [d["value"] for d in kept["values"].values() if d["key"] == ref]
+        else:
+            assert files_naming(data, ref) == []
+            url = request.getfixturevalue("pg_url")
+            rows = await rows_naming(url, ref)
+            assert len(rows) == 1 and rows[0].startswith(f"key_values: ({PURGED},{ref},"), rows
+            conn = await asyncpg.connect(url)
+            try:
+                raw = await conn.fetchval(
+                    "SELECT value FROM key_values WHERE tbl = $1 AND key = $2", PURGED, ref
+                )
+            finally:
+                await conn.close()
+            record = json.loads(raw)
+        assert record["reference"] == ref and record["school"] == "oak-primary"
+        assert "@" not in json.dumps(record) and SENTENCE not in json.dumps(record)
+    assert not any(SENTENCE.encode() in p.read_bytes() for p in data.rglob("*") if p.is_file())
+
+
+@asynccontextmanager
+async def slack_world(
+    kind: str, data: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[World]:
+    async with FakeSlackApi(users=USERS, files=FILES, token=TOKEN) as api:
+        env = base_env(data, **slack_env(api))
+        if kind == "postgresql":
+            env["DATABASE_URL"] = request.getfixturevalue("pg_url")
+        async with running_server(env) as server, aiohttp.ClientSession() as http:
+            yield World(api, server, SlackClient(server.url, api, http), data)
+
+
+@pytest.mark.parametrize("kind", ["tinydb", "postgresql"])
+async def test_slack_declined_and_never_closed_cases_are_flagged_then_removed(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+):
+    data = tmp_path / "data"
+    post = {"platform": "facebook", "post_text": SENTENCE}
+    async with slack_world(kind, data, request) as w:
+        clock = Clock()
+        w.server.service.clock = clock
+        declined = await file_report(w, post=post)
+        left_open = await file_report(w, post=post)
+        opened = len(w.api.calls_to("views.open"))
+        await click_card(w, HEAD, declined, "case_decline")
+        modal = await w.slack.opened(HEAD, opened + 1)
+        await w.slack.submit(modal, {"decline_reason": "Not about our school"})
+        await w.server.idle()
+        assert (await w.server.service.get(declined)).case.status is Status.DECLINED
+        cards = {}
+        for ref in (declined, left_open):
+            record = await w.server.service.get(ref)
+            [card] = record.case.messages
+            cards[ref] = (card.conversation, card.message_id)
+            assert SENTENCE in json.dumps(w.api.messages[cards[ref]])
+
+        await flag_then_purge(w.server, clock, [declined, left_open])
+
+        for approver in (HEAD, DEPUTY):
+            told = [p["text"] for p in posted_to(w, approver)]
+            for ref in (declined, left_open):
+                assert f"Report {ref} is due to be removed" in told
+        for ref, where in cards.items():
+            replaced = json.dumps(w.api.messages[where])
+            assert SENTENCE not in replaced and REMOVED in replaced and ref in replaced
+        updates = [c.args for c in w.api.calls_to("chat.update") if c.args["channel"] == LEADERS]
+        assert {(u["channel"], u["ts"]) for u in updates} >= set(cards.values())
+    await assert_only_the_anonymous_record(kind, data, request, [declined, left_open])
+
+
+@pytest.mark.parametrize("kind", ["tinydb", "postgresql"])
+async def test_teams_declined_and_never_closed_cases_are_flagged_then_removed(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+):
+    data = tmp_path / "data"
+    store = store_for(kind, data, request)
+    async with FakeConnector() as connector:
+        for user in tsup.EVERYONE:
+            connector.members[user.id] = user.member()
+        env = base_env(data, DEMO_MODE="1")
+        async with running_server(env, store) as server, aiohttp.ClientSession() as http:
+            teams = tsup.Teams(server, connector, http)
+            clock = Clock()
+            server.service.clock = clock
+            await teams.install(tsup.HEAD)
+            refs = []
+            for _ in range(2):
+                await teams.install(tsup.TEACHER)
+                card = await teams.report(tsup.TEACHER, post_text=SENTENCE)
+                refs.append(card["body"][0]["text"].split()[1])
+                await server.idle()
+            declined, left_open = refs
+            await teams.execute(
+                tsup.HEAD, "case_decline", {"case": f"{declined}:1", "decline_reason": "No"}
+            )
+            await server.idle()
+            assert (await server.service.get(declined)).case.status is Status.DECLINED
+            cards = {}
+            for ref in refs:
+                [card_ref] = (await server.service.get(ref)).case.messages
+                cards[ref] = (card_ref.conversation, card_ref.message_id)
+
+            await flag_then_purge(server, clock, refs)
+
+            told = json.dumps([c.activity for c in connector.sent(tsup.chat(tsup.HEAD).id)])
+            for ref in refs:
+                assert f"{ref} is past the trust's retention period" in told
+            for ref, (conversation, activity_id) in cards.items():
+                last = connector.updates(conversation)[-1]
+                assert last.activity_id == activity_id
+                card = tsup.sent_card(last)
+                assert f"{ref} was removed" in json.dumps(card)
+                assert "under the trust's retention policy" in json.dumps(card)
+                assert SENTENCE not in json.dumps(card)
+                assert last.activity["summary"] == f"Report {ref} was removed"
+            tsup.assert_all_cards_valid(connector)
+    await assert_only_the_anonymous_record(kind, data, request, refs)
