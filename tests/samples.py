@@ -23,3 +23,11 @@ def answers_values(**overrides: Any) -> dict[str, Any]:
     }
     values.update(overrides)
     return values
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png(tag: bytes | str = b"") -> bytes:
+    """Bytes the bot takes for a PNG (its signature), distinct per tag, for evidence in tests."""
+    return PNG_SIGNATURE + (tag.encode() if isinstance(tag, str) else tag)

@@ -18,7 +18,7 @@ from bot.policy import load_policy
 from bot.service import CaseService
 from bot.storage.tinydb_store import TinyDBStore
 from tests.conftest import HEAD, REPORTER, Clock
-from tests.samples import answers_values
+from tests.samples import answers_values, png
 from tests.test_cli import run
 
 SECRET_TEXT = "Mrs Example is a disgrace"
@@ -49,7 +49,7 @@ def fill_store(data_dir: Path) -> list[str]:
             answers = to_answers(report_form(policy), values, when.date(), "oak-primary")
             case, _ = await service.submit(REPORTER, answers, f"k{n}")
             await service.attach_evidence(
-                case.reference, REPORTER, "shot.png", "image/png", f"png-{n}".encode(), "test"
+                case.reference, REPORTER, "shot.png", "image/png", png(f"png-{n}"), "test"
             )
             await service.approve(
                 case.reference, HEAD, case.version, ["warning_letter", "retain_evidence"]
@@ -158,10 +158,10 @@ def test_purge_removes_old_closed_cases_and_their_files_only_and_flags_old_open_
         service = CaseService(store, load_trust(EXAMPLE_TRUST), policy, clock)
         refs = {}
         plan = [
-            ("old_closed", datetime(2019, 3, 4, 10, tzinfo=UTC), True, b"old only"),
-            ("old_open", datetime(2019, 3, 5, 10, tzinfo=UTC), False, b"shared"),
-            ("recent_closed", datetime(2025, 3, 6, 10, tzinfo=UTC), True, b"recent"),
-            ("old_closed_shared", datetime(2019, 3, 7, 10, tzinfo=UTC), True, b"shared"),
+            ("old_closed", datetime(2019, 3, 4, 10, tzinfo=UTC), True, png("old only")),
+            ("old_open", datetime(2019, 3, 5, 10, tzinfo=UTC), False, png("shared")),
+            ("recent_closed", datetime(2025, 3, 6, 10, tzinfo=UTC), True, png("recent")),
+            ("old_closed_shared", datetime(2019, 3, 7, 10, tzinfo=UTC), True, png("shared")),
         ]
         for name, when, close, content in plan:
             clock.now = when
@@ -185,7 +185,7 @@ def test_purge_removes_old_closed_cases_and_their_files_only_and_flags_old_open_
 
     refs = asyncio.run(build())
     env = {"DATA_DIR": str(data), "TRUST_CONFIG": str(EXAMPLE_TRUST)}
-    sha = {c: hashlib.sha256(c).hexdigest() for c in (b"old only", b"shared", b"recent")}
+    sha = {c: hashlib.sha256(png(c)).hexdigest() for c in ("old only", "shared", "recent")}
 
     dry = run("purge", "--dry-run", **env)
     assert dry.returncode == 0, dry.stderr
@@ -200,7 +200,7 @@ def test_purge_removes_old_closed_cases_and_their_files_only_and_flags_old_open_
     left = {p.stem for p in (data / "cases").glob("*.json")}
     assert left == {refs["old_open"], refs["recent_closed"]}
     evidence = {p.name for p in (data / "evidence").rglob("*") if p.is_file()}
-    assert evidence == {sha[b"shared"], sha[b"recent"]}
+    assert evidence == {sha["shared"], sha["recent"]}
     for gone in (refs["old_closed"], refs["old_closed_shared"]):
         assert not any(gone in p.read_text() for p in (data / "cases").glob("*.json"))
     directory = (data / "values" / "purged.json").read_text()

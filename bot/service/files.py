@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot import filetypes
 from bot.drafts import DOCX
 from bot.errors import NotAllowed, UnknownCase
 from bot.links import LinkSigner
@@ -71,4 +72,7 @@ class CaseFiles:
         # The letter is kept like any evidence: the bytes made once, never made again.
         sha = letter.sha256 if kind is FileKind.LETTER and letter else key
         data = self.service.store.evidence_path(sha).read_bytes()
+        if kind is FileKind.EVIDENCE:
+            # What the bytes are, whatever was recorded (files kept before types were checked).
+            media_type = filetypes.detect(data) or "application/octet-stream"
         return FileContent(name, media_type, data)

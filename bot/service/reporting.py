@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import filetypes
 from bot.errors import (
     EvidenceRejected,
     FormErrors,
@@ -134,7 +136,11 @@ class Reporting(ServiceCore):
         data: bytes,
         source: str,
     ) -> Evidence:
-        """Keep a screenshot (5.1.7): stored by SHA-256, with who captured it and when."""
+        """Keep a screenshot (5.1.7): stored by SHA-256, with who captured it and when.
+
+        Its type is what its bytes say, not `media_type` (what the platform or browser
+        claimed, which is not kept); anything
+        refused (type, size, count) is refused before it is written anywhere."""
         if not data:
             raise EvidenceRejected(f"{name or 'The file'} is empty.")
         limit = self.trust.evidence_max_bytes
@@ -143,13 +149,16 @@ class Reporting(ServiceCore):
                 f"{name} is {len(data) / 1048576:.1f} MB; "
                 f"files can be at most {limit // 1048576} MB."
             )
+        detected = filetypes.detect(data)
+        if detected is None:
+            raise EvidenceRejected(filetypes.refusal(name))
+        sha = hashlib.sha256(data).hexdigest()
 
         async def op() -> Evidence:
             record = await self.get(reference)
             case = record.case
             if not self.can_view(actor, case):
                 raise NotAllowed("Only the reporter and the school's leads can add evidence.")
-            sha = await self.store.put_evidence(data)
             for e in case.evidence:
                 if e.sha256 == sha:
                     return e
@@ -158,8 +167,9 @@ class Reporting(ServiceCore):
                     f"A case can keep at most {self.trust.evidence_max_files} files; "
                     f"{name} was not added."
                 )
+            await self.store.put_evidence(data)
             now = self.clock()
-            evidence = Evidence(sha, name[:200], len(data), media_type[:100], actor, now, source)
+            evidence = Evidence(sha, name[:200], len(data), detected, actor, now, source)
             await self._commit(
                 record,
                 replace(case, evidence=(*case.evidence, evidence)),

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from bot import filetypes
 from bot.forms import FieldId
 from cards.html.base import (
     FILE_QUERY,
@@ -82,7 +83,7 @@ def upload_form(post: Post, controls: CaseControls) -> Markup:
                 "id": "case-evidence",
                 "name": FieldId.EVIDENCE.value,
                 "multiple": True,
-                "accept": "image/*,application/pdf",
+                "accept": filetypes.ACCEPT,
                 "aria_describedby": error_id("case-evidence") if error else None,
                 "aria_invalid": "true" if error else None,
             },

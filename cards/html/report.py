@@ -8,6 +8,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from bot import filetypes
 from bot.forms import Field, Kind
 from cards.html.base import (
     NAV,
@@ -86,7 +87,7 @@ def files_input(f: Field, error: str | None) -> Markup:
                 "id": fid,
                 "name": fid,
                 "multiple": True,
-                "accept": "image/*,application/pdf",
+                "accept": filetypes.ACCEPT,
                 "aria_describedby": described_by(fid, bool(f.hint), bool(error)),
                 "aria_invalid": "true" if error else None,
             },

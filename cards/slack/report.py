@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot import filetypes
 from bot.forms import Field, FieldId, Kind, Section
 from cards.ids import ActionId, ViewId
 from cards.slack.base import (
@@ -108,7 +109,9 @@ def form_element(field_: Field, values: Mapping[str, Any], today: date) -> Input
         picked = values.get(field_.id) or today.isoformat()
         return DatePickerElement(action_id=aid, initial_date=str(picked))
     if field_.kind is Kind.FILES:
-        return FileInputElement(action_id=aid, max_files=MAX_OPTIONS)
+        return FileInputElement(
+            action_id=aid, max_files=MAX_OPTIONS, filetypes=filetypes.EXTENSIONS
+        )
     text = values.get(field_.id)
     return PlainTextInputElement(
         action_id=aid,

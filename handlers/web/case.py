@@ -213,6 +213,10 @@ class CasePages:
         limit_mb = self.service.trust.evidence_max_bytes // 1048576
         problems = [] if form.files else ["Choose a file to upload."]
         for up in form.files:
+            if up.too_many:
+                limit = self.service.trust.evidence_max_files
+                problems.append(f"At most {limit} files at a time: {up.name} was not added.")
+                continue
             if up.too_big:
                 problems.append(f"{up.name} is over {limit_mb} MB.")
                 continue

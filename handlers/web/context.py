@@ -25,6 +25,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 READ_CHUNK = 64 * 1024
+MAX_PARTS = 100  # more than any of the forms has fields; a form with more is refused unread
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Upload:
     media_type: str
     data: bytes
     too_big: bool = False  # cut off at the size limit: refused without reading the rest
+    too_many: bool = False  # past the trust's file limit for one form: not read at all
 
 
 @dataclass(frozen=True)
@@ -102,12 +104,23 @@ class WebContext:
         fields: dict[str, list[str]] = {}
         files: list[Upload] = []
         reader = await request.multipart()
+        parts = 0
         while (part := await reader.next()) is not None:
+            parts += 1
+            if parts > MAX_PARTS:
+                raise web.HTTPRequestEntityTooLarge(
+                    MAX_PARTS,
+                    parts,
+                    text=f"This form sent more than {MAX_PARTS} parts; none of the bot's has.",
+                )
             if not isinstance(part, BodyPartReader) or not part.name:
                 continue
             if part.filename is None:
                 text = (await part.read(decode=True)).decode("utf-8", "replace")
                 fields.setdefault(part.name, []).append(text[:20000])
+                continue
+            if len(files) >= self.service.trust.evidence_max_files:
+                files.append(Upload(part.filename or "screenshot", "", b"", too_many=True))
                 continue
             data, too_big = await _read_limited(part, limit)
             if part.filename or data:

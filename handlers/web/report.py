@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import secrets
@@ -11,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import filetypes
 from bot.errors import EvidenceRejected, FormErrors, NotAllowed
 from bot.forms import Kind, Section, check, to_answers
 from bot.models import Actor
@@ -134,6 +136,11 @@ class ReportPages:
         trust = self.service.trust
         problems = []
         for up in uploads:
+            if up.too_many:
+                problems.append(
+                    f"At most {trust.evidence_max_files} files: {up.name} was not kept."
+                )
+                continue
             if up.too_big or not up.data:
                 why = (
                     "is empty"
@@ -142,16 +149,20 @@ class ReportPages:
                 )
                 problems.append(f"{up.name} {why}.")
                 continue
+            detected = filetypes.detect(up.data)
+            if detected is None:
+                problems.append(filetypes.refusal(up.name))
+                continue
+            sha = hashlib.sha256(up.data).hexdigest()
+            if any(f["sha256"] == sha for f in draft.files):
+                continue
             if len(draft.files) >= trust.evidence_max_files:
                 problems.append(
                     f"At most {trust.evidence_max_files} files: {up.name} was not kept."
                 )
                 continue
-            sha = await self.service.store.put_evidence(up.data)
-            if all(f["sha256"] != sha for f in draft.files):
-                draft.files.append(
-                    {"sha256": sha, "name": up.name[:200], "media_type": up.media_type[:100]}
-                )
+            await self.service.store.put_evidence(up.data)
+            draft.files.append({"sha256": sha, "name": up.name[:200], "media_type": detected})
         return {"evidence": " ".join(problems)} if problems else {}
 
     async def show_summary(self, request: web.Request) -> web.Response:

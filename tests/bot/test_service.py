@@ -12,6 +12,7 @@ from bot.errors import Conflict, EvidenceRejected, FormErrors, NotAllowed, Stale
 from bot.models import Actor, DecisionKind, Notice, Status
 from bot.timeline import verify
 from tests.conftest import DEPUTY, DSL, HEAD, OTHER_HEAD, REPORTER
+from tests.samples import png
 
 
 async def submit(service, make_answers, key="k1", **overrides):
@@ -176,12 +177,12 @@ async def test_more_information_round_trip(service, make_answers):
 async def test_evidence_is_hashed_kept_and_limited(service, make_answers, store):
     case = await submit(service, make_answers)
     e = await service.attach_evidence(
-        case.reference, REPORTER, "shot.png", "image/png", b"\x89PNG fake", "slack:F1"
+        case.reference, REPORTER, "shot.png", "image/png", png("fake"), "slack:F1"
     )
-    assert e.sha256 == hashlib.sha256(b"\x89PNG fake").hexdigest()
-    assert store.evidence_path(e.sha256).read_bytes() == b"\x89PNG fake"
+    assert e.sha256 == hashlib.sha256(png("fake")).hexdigest()
+    assert store.evidence_path(e.sha256).read_bytes() == png("fake")
     same = await service.attach_evidence(
-        case.reference, REPORTER, "shot.png", "image/png", b"\x89PNG fake", "slack:F1"
+        case.reference, REPORTER, "shot.png", "image/png", png("fake"), "slack:F1"
     )
     assert same == e
     with pytest.raises(EvidenceRejected):
@@ -191,15 +192,29 @@ async def test_evidence_is_hashed_kept_and_limited(service, make_answers, store)
         await service.attach_evidence(case.reference, REPORTER, "big.png", "image/png", big, "x")
     for n in range(service.trust.evidence_max_files - 1):
         await service.attach_evidence(
-            case.reference, REPORTER, f"{n}.png", "image/png", bytes([n]) * 3, "x"
+            case.reference, REPORTER, f"{n}.png", "image/png", png(bytes([n]) * 3), "x"
         )
     with pytest.raises(EvidenceRejected):
         await service.attach_evidence(
-            case.reference, REPORTER, "11.png", "image/png", b"eleven", "x"
+            case.reference, REPORTER, "11.png", "image/png", png("eleven"), "x"
         )
+    # Refused before it is written: nothing of it stays on disk.
+    assert not store.evidence_path(hashlib.sha256(png("eleven")).hexdigest()).exists()
     record = await service.get(case.reference)
     assert len(record.case.evidence) == service.trust.evidence_max_files
     assert verify(record.timeline) == []
+
+
+async def test_evidence_type_is_what_its_bytes_are(service, make_answers, store):
+    case = await submit(service, make_answers)
+    page = b"<html><script>alert(1)</script></html>"
+    with pytest.raises(EvidenceRejected, match="page.png is not a picture or a PDF"):
+        await service.attach_evidence(case.reference, REPORTER, "page.png", "image/png", page, "x")
+    assert not store.evidence_path(hashlib.sha256(page).hexdigest()).exists()
+    pdf = await service.attach_evidence(
+        case.reference, REPORTER, "notes", "image/png", b"%PDF-1.4 notes", "x"
+    )
+    assert pdf.media_type == "application/pdf"
 
 
 async def test_delivery_is_recorded_with_message_refs(service, make_answers):

@@ -14,6 +14,7 @@ from cards.html import CaseControls, InboxItem, Person, Post
 from cards.ids import ActionId, InputId
 from tests.cards.htmlcheck import parse, problems
 from tests.conftest import DSL, HEAD, REPORTER, answers_values
+from tests.samples import png
 
 GOLDEN = Path(__file__).parent / "golden" / "html"
 TODAY = date(2026, 11, 26)
@@ -129,7 +130,9 @@ async def test_approved_card_with_tasks_files_and_close(
     policy, trust, make_answers, service, clock
 ):
     case = await submitted(service, make_answers, history="refused")
-    await service.attach_evidence(case.reference, REPORTER, "post.png", "image/png", b"x", "web")
+    await service.attach_evidence(
+        case.reference, REPORTER, "post.png", "image/png", png("x"), "web"
+    )
     done = await service.approve(case.reference, HEAD, 1, ["warning_letter", "retain_evidence"])
     view = card(done.case, policy, trust, clock)
     ids = frozenset(t.id for t in done.case.tasks)

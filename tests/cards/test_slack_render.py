@@ -236,6 +236,7 @@ def test_every_form_step_is_a_valid_modal_with_field_ids_as_block_ids(policy, tr
         "type": "file_input",
         "action_id": "evidence",
         "max_files": 10,
+        "filetypes": ["png", "jpg", "jpeg", "gif", "webp", "heic", "heif", "pdf"],
     }
 
 

@@ -30,7 +30,7 @@ from cards.views import (
 )
 from tests.cards.adaptive import TEAMS_MESSAGE_LIMIT, assert_valid_card
 from tests.conftest import HEAD, REPORTER
-from tests.samples import answers_values
+from tests.samples import answers_values, png
 
 APPROVER_IDS = ["29:head", "29:deputy"]
 
@@ -221,7 +221,7 @@ async def test_nine_tasks_and_ten_files_fit_a_teams_message(service, policy, tru
     case, _ = await service.submit(REPORTER, answers, "long")
     for n in range(10):
         await service.attach_evidence(
-            case.reference, REPORTER, f"screenshot-{n}.png", "image/png", bytes([n]) * 9, "t"
+            case.reference, REPORTER, f"screenshot-{n}.png", "image/png", png(bytes([n]) * 9), "t"
         )
     everything = [a.id for a in policy.actions]
     out = await service.approve(case.reference, HEAD, 1, everything, "Speak to the governors")
@@ -284,7 +284,7 @@ async def test_whole_flow_fits_a_teams_message_with_a_long_post(
     case, _ = await service.submit(REPORTER, answers, "long")
     for n in range(10):
         await service.attach_evidence(
-            case.reference, REPORTER, f"screenshot-{n}.png", "image/png", bytes([n]) * 9, "t"
+            case.reference, REPORTER, f"screenshot-{n}.png", "image/png", png(bytes([n]) * 9), "t"
         )
     case = (await service.get(case.reference)).case
     view = approval_card(case, policy, school, trust.tz)

@@ -14,7 +14,7 @@ from bot.errors import NotAllowed
 from bot.service.files import FileKind
 from tests.conftest import DSL, HEAD, OTHER_HEAD, REPORTER
 from tests.e2e.harness import base_env, running_server
-from tests.samples import answers_values
+from tests.samples import answers_values, png
 
 
 async def filed_case(server):
@@ -29,7 +29,7 @@ async def filed_case(server):
     )
     case, _ = await service.submit(REPORTER, answers, "files-test")
     evidence = await service.attach_evidence(
-        case.reference, REPORTER, "shot.png", "image/png", b"\x89PNG evidence bytes", "test"
+        case.reference, REPORTER, "shot.png", "image/png", png("evidence bytes"), "test"
     )
     await service.approve(case.reference, HEAD, case.version, ["warning_letter", "retain_evidence"])
     return case.reference, evidence

@@ -20,7 +20,7 @@ from tests.e2e.teams_support import (
     teams_world,
 )
 from tests.fakes import teams_activities as ta
-from tests.samples import answers_values
+from tests.samples import answers_values, png
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"screenshot of the post" * 50
 
@@ -89,7 +89,7 @@ async def test_screenshots_are_downloaded_hashed_and_kept_on_the_recent_case(wor
     card = await world.report(TEACHER)
     reference = card["body"][0]["text"].split()[1]
     world.connector.files["post.png"] = PNG
-    world.connector.files["pasted.png"] = b"pasted image bytes"
+    world.connector.files["pasted.png"] = png("pasted image bytes")
     attachments = [
         ta.file_download_attachment("post.png", world.connector.file_url("post.png")),
         ta.inline_image_attachment(world.connector.file_url("pasted.png")),
@@ -103,7 +103,7 @@ async def test_screenshots_are_downloaded_hashed_and_kept_on_the_recent_case(wor
     hashes = [e.sha256 for e in record.case.evidence]
     assert hashes == [
         hashlib.sha256(PNG).hexdigest(),
-        hashlib.sha256(b"pasted image bytes").hexdigest(),
+        hashlib.sha256(png("pasted image bytes")).hexdigest(),
     ]
     store = world.server.service.store
     assert store.evidence_path(hashes[0]).read_bytes() == PNG

@@ -16,7 +16,7 @@ from bot.models import Status
 from handlers.web.identity import COOKIE
 from tests.conftest import REPORTER
 from tests.e2e.harness import Server, ServerProcess, base_env, running_server
-from tests.samples import answers_values
+from tests.samples import answers_values, png
 
 REF = "OAK-2026-0001"
 STYLESHEET = Path(__file__).resolve().parents[2] / "cards" / "static" / "style.css"
@@ -167,14 +167,14 @@ async def test_evidence_upload_and_a_signed_file_link(tmp_path: Path) -> None:
         await teacher.get(f"/cases/{ref}")
         data = aiohttp.FormData()
         data.add_field("csrf", teacher.csrf)
-        data.add_field("evidence", b"png bytes", filename="post.png", content_type="image/png")
+        data.add_field("evidence", png("png bytes"), filename="post.png", content_type="image/png")
         status, text, _ = await teacher.post(f"/cases/{ref}/evidence", data)
         assert status == 200 and "post.png" in text
         evidence = (await server.service.get(ref)).case.evidence
         assert [(e.name, e.source) for e in evidence] == [("post.png", "web:upload")]
         link = re.search(r'href="(/cases/[^"]+/file\?f=[^"]+)"', text)[1]
         async with http.get(server.url + link.replace("&amp;", "&")) as r:
-            assert r.status == 200 and await r.read() == b"png bytes"
+            assert r.status == 200 and await r.read() == png("png bytes")
             assert "/files/" in str(r.url) and "signature=" in str(r.url)
         empty = aiohttp.FormData()
         empty.add_field("csrf", teacher.csrf)
