@@ -162,7 +162,6 @@ async def teams_world(data_dir: Path, **env: str) -> AsyncIterator[Teams]:
     async with FakeConnector() as connector:
         for user in EVERYONE:
             connector.members[user.id] = user.member()
-        # Demo mode: unauthenticated Teams traffic, files fetched from the fake's loopback URL.
-        async with running_server(base_env(data_dir, **{"DEMO_MODE": "1", **env})) as server:
+        async with running_server(base_env(data_dir, **env)) as server:  # demo mode by default
             async with aiohttp.ClientSession() as http:
                 yield Teams(server, connector, http)
