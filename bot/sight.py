@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.config import School
+from bot.drafts import LETTER_SOURCE
 from bot.models import Case, Evidence, Task
 
 NOT_YOURS = "You are not one of the people who can see {reference}."
@@ -27,6 +28,7 @@ class Sight:
 
     email: str
     roles: frozenset[Role]
+    letter_task: bool = False  # owns the task of sending the warning letter (5.1.1)
 
     @property
     def any(self) -> bool:
@@ -47,16 +49,18 @@ class Sight:
         return self.whole or task.owner.email.lower() == self.email
 
     def evidence(self, evidence: Evidence) -> bool:
-        """A kept file: the leads and task owners work from all; a reporter has their own."""
+        """A kept file: the leads and task owners work from the screenshots; a reporter has
+        their own. The letter, kept as a file too, only as the letter."""
+        if evidence.source == LETTER_SOURCE:
+            return self.letter
         if self.whole or Role.TASK_OWNER in self.roles:
             return True
         return evidence.captured_by.email.lower() == self.email
 
-    def letter(self, case: Case) -> bool:
-        """The draft warning letter (5.1.1): the leads, and whoever owns the letter's task."""
-        return self.whole or any(
-            t.action_id == "warning_letter" and self.task(t) for t in case.tasks
-        )
+    @property
+    def letter(self) -> bool:
+        """The warning letter (5.1.1): the leads, and whoever owns the letter's task."""
+        return self.whole or self.letter_task
 
 
 def sight(email: str, case: Case, school: School) -> Sight:
@@ -70,4 +74,7 @@ def sight(email: str, case: Case, school: School) -> Sight:
         roles.add(Role.TASK_OWNER)
     if case.reporter.email.lower() == email:
         roles.add(Role.REPORTER)
-    return Sight(email, frozenset(roles))
+    letter_task = any(
+        t.action_id == "warning_letter" and t.owner.email.lower() == email for t in case.tasks
+    )
+    return Sight(email, frozenset(roles), letter_task)

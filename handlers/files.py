@@ -30,6 +30,7 @@ def mount(app: web.Application, files: CaseFiles) -> None:
             found = await files.read(ref, FileKind(kind), key)
         except (UnknownCase, ValueError):
             raise web.HTTPNotFound(text="No such file.") from None
+        await files.opened(ref, FileKind(kind), key)
         log.info("served a %s file of %s", kind, ref)
         return web.Response(body=found.data, headers=download_headers(found))
 

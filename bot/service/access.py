@@ -18,11 +18,19 @@ class Access(ServiceCore):
         return sight(actor.email, case, self.school_of(case))
 
     async def record_access(
-        self, reference: str, actor: Actor | str, kind: AccessKind, channel: str, what: str = ""
+        self,
+        reference: str,
+        actor: Actor | str,
+        kind: AccessKind,
+        channel: str = "",
+        what: str = "",
     ) -> AccessEntry:
-        """Append to the case's access log. It takes neither the case's lock nor its file, so a
-        view never holds up a decision; a race with another view is retried."""
+        """Append to the case's access log (channel: the actor's platform unless given). It
+        takes neither the case's lock nor its file, so a view never holds up a decision; a race
+        with another view is retried."""
         name = actor if isinstance(actor, str) else who(actor)
+        if not channel and not isinstance(actor, str):
+            channel = actor.platform
         for _ in range(ACCESS_RETRIES):
             log = await self.store.access_log(reference)
             entry = next_entry(

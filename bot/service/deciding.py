@@ -45,8 +45,8 @@ class Deciding(ServiceCore):
         school = self.school_of(case)
         if not school.is_approver(actor.email):
             raise NotAllowed(
-                f"Only {school.name}'s approvers can decide on {case.reference}: "
-                f"{', '.join(school.approvers)}. Nothing was changed."
+                f"Only {school.name}'s approvers can decide on {case.reference}. "
+                "Nothing was changed."
             )
         return school
 

@@ -1,4 +1,4 @@
-"""A case's files (evidence, drafts) behind signed links, for people allowed to see the case."""
+"""A case's files (evidence, drafts) behind signed links, for the people allowed to see each."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import filetypes
+from bot.access import AccessEntry, AccessKind
 from bot.drafts import DOCX
 from bot.errors import NotAllowed, UnknownCase
 from bot.links import LinkSigner
 from bot.models import Actor, Case
 from bot.service import CaseService
 from bot.service.follow_through import letter_of
+from bot.sight import NOT_YOUR_FILE, NOT_YOURS
 
 
 class FileKind(StrEnum):
@@ -39,17 +41,52 @@ class CaseFiles:
         return f"/files/{reference}/{kind.value}/{key}"
 
     async def link(self, reference: str, actor: Actor, kind: FileKind, key: str) -> str:
-        """A signed path valid for five minutes, only for someone who may see the case."""
+        """A signed path valid for five minutes, only for someone who may see this file (need
+        to know: bot/sight.py); the link handed out goes in the case's access log."""
         case = (await self.service.get(reference)).case
-        if not self.service.can_view(actor, case):
-            raise NotAllowed(
-                f"Only the reporter and the school's leads can open {reference}'s files."
-            )
+        sight = self.service.sight(actor, case)
+        if not sight.any:
+            raise NotAllowed(NOT_YOURS.format(reference=reference))
+        if kind is FileKind.LETTER:
+            allowed = sight.letter
+        else:
+            allowed = any(sight.evidence(e) for e in case.evidence if e.sha256 == key)
+        if not allowed:
+            raise NotAllowed(NOT_YOUR_FILE.format(reference=reference))
         if kind is FileKind.LETTER and key == LETTER_KEY and letter_of(case) is None:
             # The first press of the letter's button makes it (5.1.1); every later one opens it.
             case = (await self.service.make_letter(reference, actor)).case
-        self._name(case, kind, key)
+        name, _ = self._name(case, kind, key)
+        await self.service.record_access(
+            reference,
+            actor,
+            AccessKind.FILE_LINK_ISSUED,
+            actor.platform,
+            self._what(kind, key, name),
+        )
         return self.signer.sign(self.path(reference, kind, key))
+
+    @staticmethod
+    def _what(kind: FileKind, key: str, name: str) -> str:
+        return f"{kind.value} {name}" + (
+            f" (SHA-256 {key[:12]})" if kind is FileKind.EVIDENCE else ""
+        )
+
+    async def opened(self, reference: str, kind: FileKind, key: str, by: str = "") -> None:
+        """Record that a link was used. by: the person the link is bound to; without it, the
+        person the latest link to this file was issued to (a link is only handed to them)."""
+        found = await self.read_name(reference, kind, key)
+        what = self._what(kind, key, found)
+        channel = "link"
+        if not by:
+            issued = _last_issue(await self.service.access_log(reference), what)
+            by = issued.actor if issued else "the holder of a signed link"
+            channel = issued.channel if issued else channel
+        await self.service.record_access(reference, by, AccessKind.FILE_OPENED, channel, what)
+
+    async def read_name(self, reference: str, kind: FileKind, key: str) -> str:
+        case = (await self.service.get(reference)).case
+        return self._name(case, kind, key)[0]
 
     def check(self, path: str, expires: str, signature: str) -> str:
         return self.signer.check(path, expires, signature)
@@ -76,3 +113,10 @@ class CaseFiles:
             # What the bytes are, whatever was recorded (files kept before types were checked).
             media_type = filetypes.detect(data) or "application/octet-stream"
         return FileContent(name, media_type, data)
+
+
+def _last_issue(log: list[AccessEntry], what: str) -> AccessEntry | None:
+    return next(
+        (e for e in reversed(log) if e.kind is AccessKind.FILE_LINK_ISSUED and e.what == what),
+        None,
+    )

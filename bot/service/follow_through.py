@@ -70,8 +70,7 @@ class FollowThrough(ServiceCore):
             actor.email
         ):
             raise NotAllowed(
-                f"Only the task's owner ({task.owner.name or task.owner.email}) or the "
-                "school's leads can change it. Nothing was changed."
+                "Only the task's owner or the school's leads can change it. Nothing was changed."
             )
         return task
 

@@ -9,6 +9,7 @@ from bot.config import School
 from bot.drafts import LETTER_SOURCE, conversation_guide, platform_route
 from bot.models import Case, CaseSummary, DecisionKind, Status, Task, TaskStatus, Urgency
 from bot.policy import Policy
+from bot.sight import Sight
 from cards.ids import ActionId, CasePayload, FilePayload, TaskPayload
 from cards.views.models import (
     URGENCY_LABEL,
@@ -26,13 +27,24 @@ from cards.views.report import action_options, report_facts
 
 
 def approval_card(
-    case: Case, policy: Policy, school: School, tz: tzinfo, now: datetime | None = None
+    case: Case,
+    policy: Policy,
+    school: School,
+    tz: tzinfo,
+    now: datetime | None = None,
+    sight: Sight | None = None,
 ) -> ApprovalCardView:
+    """The case as one person may see it (sight: need to know), or as the school's leads see it
+    where only they can look (the leadership channel, an approver's message): sight None."""
+    whole = sight is None or sight.whole
     urgent = case.urgency is Urgency.URGENT
     decided = case.decision is not None
     chosen = case.decision.actions if case.decision else None
     status = case.status.label
-    pending = "" if decided else f"Waiting for a decision from {', '.join(school.approvers)}."
+    pending = ""
+    if not decided:
+        who = ", ".join(school.approvers) if whole else f"{school.name}'s head or deputy"
+        pending = f"Waiting for a decision from {who}."
     info = []
     for r in case.info_requests:
         info.append(Fact(f"Question from {r.asked_by.name or r.asked_by.email}", r.question))
@@ -54,19 +66,25 @@ def approval_card(
         ),
         categories=tuple(policy.category(c).labelled for c in case.answers.categories),
         evidence=tuple(
-            f"{e.name} ({file_size(e.size)}, SHA-256 {e.short_hash})" for e in case.evidence
+            f"{e.name} ({file_size(e.size)}, SHA-256 {e.short_hash})"
+            for e in case.evidence
+            if sight is None or sight.evidence(e)
         ),
-        actions=action_options(policy, case.recommendation, chosen),
+        actions=action_options(policy, case.recommendation, chosen) if whole else (),
         info=tuple(info),
-        decision=decision_lines(case, policy, tz),
+        decision=decision_lines(case, policy, tz) if whole else decision_status(case, tz),
         pending=pending,
-        decidable=case.status.awaits_decision and not decided,
+        decidable=case.status.awaits_decision and not decided and whole,
         payload=CasePayload(case.reference, case.version),
-        approvers=school.approvers,
-        tasks=tuple(task_row(case, t, policy, tz, now or case.created_at) for t in case.tasks),
-        files=file_rows(case),
-        closure=closure_lines(case, tz),
-        case_buttons=case_buttons(case),
+        approvers=school.approvers if whole else (),
+        tasks=tuple(
+            task_row(case, t, policy, tz, now or case.created_at)
+            for t in case.tasks
+            if sight is None or sight.task(t)
+        ),
+        files=file_rows(case, sight),
+        closure=closure_lines(case, tz) if whole else closure_status(case, tz),
+        case_buttons=case_buttons(case) if whole else (),
     )
 
 
@@ -92,6 +110,22 @@ def decision_lines(case: Case, policy: Policy, tz: tzinfo) -> tuple[str, ...]:
             f"• {o.clause} {o.label}" + (f": {d.other_action}" if a == "other_action" else "")
         )
     return tuple(lines)
+
+
+def decision_status(case: Case, tz: tzinfo) -> tuple[str, ...]:
+    """The decision without its actions or reasons: for those who need only to know it is made."""
+    d = case.decision
+    if d is None:
+        return ()
+    if d.kind is DecisionKind.DECLINED:
+        return (f"The school decided not to take action ({when(d.at, tz)}).",)
+    return (f"The school approved action on {when(d.at, tz)}.",)
+
+
+def closure_status(case: Case, tz: tzinfo) -> tuple[str, ...]:
+    """How the case ended, without the closing note (it stays with the leads)."""
+    c = case.closure
+    return () if c is None else (f"Closed on {when(c.at, tz)}: {c.outcome.label}.",)
 
 
 def task_row(case: Case, task: Task, policy: Policy, tz: tzinfo, now: datetime) -> TaskRow:
@@ -128,7 +162,8 @@ def task_row(case: Case, task: Task, policy: Policy, tz: tzinfo, now: datetime) 
     )
 
 
-def file_rows(case: Case) -> tuple[FileRow, ...]:
+def file_rows(case: Case, sight: Sight | None = None) -> tuple[FileRow, ...]:
+    """The files' Open buttons, for the files this person may open (all, where sight is None)."""
     rows = [
         FileRow(
             f"{e.name} ({file_size(e.size)}, SHA-256 {e.short_hash})",
@@ -139,9 +174,10 @@ def file_rows(case: Case) -> tuple[FileRow, ...]:
             ),
         )
         for e in case.evidence
-        if e.source != LETTER_SOURCE
+        if e.source != LETTER_SOURCE and (sight is None or sight.evidence(e))
     ]
-    if case.decision and "warning_letter" in case.decision.actions:
+    see_letter = sight is None or sight.letter
+    if case.decision and "warning_letter" in case.decision.actions and see_letter:
         letter = next((e for e in case.evidence if e.source == LETTER_SOURCE), None)
         label = (
             f"Warning letter (5.1.1), Word document ({file_size(letter.size)}, "

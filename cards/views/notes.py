@@ -116,17 +116,19 @@ def decision_note(case: Case, policy: Policy, tz: tzinfo) -> NoteView:
 
 
 def reporter_update(case: Case, policy: Policy, tz: tzinfo) -> NoteView:
+    """To the reporter: the decision is made. Its reasons and the tasks it sets stay with the
+    school's leads (need to know: bot/sight.py)."""
     d = case.decision
     assert d is not None
     if d.kind is DecisionKind.DECLINED:
         lines = (
             f"The head looked at your report {case.reference} and decided not to take action.",
-            f"Reason: {d.reason}",
+            "Thank you for reporting it.",
         )
     else:
         lines = (
-            f"The head approved action on your report {case.reference}:",
-            *[f"• {policy.action(a).clause} {policy.action(a).label}" for a in d.actions],
+            f"The head approved action on your report {case.reference}.",
+            "The school's leads will follow it up; you will be told when the case is closed.",
             "Thank you for reporting it.",
         )
     return NoteView(

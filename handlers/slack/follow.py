@@ -223,8 +223,8 @@ class FollowThrough:
         if not school.is_approver(actor.email):
             await self._whisper(
                 body,
-                f"Only {school.name}'s approvers can close or reopen {case.reference}: "
-                f"{', '.join(school.approvers)}. Nothing was changed.",
+                f"Only {school.name}'s approvers can close or reopen {case.reference}. "
+                "Nothing was changed.",
             )
             return None
         return payload, case

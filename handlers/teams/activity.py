@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -12,6 +13,7 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 
+from bot.access import AccessKind
 from bot.errors import FormErrors, NotAllowed, StaleVersion, UnknownCase
 from bot.models import Actor
 from bot.service import CaseService, Outcome
@@ -29,6 +31,7 @@ from handlers.teams.report import ReportFlow, prefill_from_message
 log = logging.getLogger(__name__)
 
 REPORT_COMMAND = "reportPost"
+CASE_REFERENCE = re.compile(r"\b[A-Z][A-Z0-9]{1,7}-\d{4}-\d{4,}\b")  # "case OAK-2026-0007"
 Verb = Callable[[Actor, Mapping[str, Any], Mode], Awaitable[Card]]
 
 
@@ -130,13 +133,29 @@ class TeamsBot(TeamsActivityHandler):
             await self.on_command(turn_context, actor, (activity.text or "").strip().lower())
 
     async def on_command(self, turn_context: TurnContext, actor: Actor, text: str) -> None:
-        if "report" in text:
+        wanted = CASE_REFERENCE.search(text.upper())
+        if wanted:
+            card = await self.open_case(actor, wanted[0])
+            await turn_context.send_activity(card_message(card, wanted[0]))
+        elif "report" in text:
             card = self.flow.start(actor, "execute")
             await turn_context.send_activity(card_message(card, "Report a post"))
         elif "case" in text:
             await turn_context.send_activity(card_message(await self.cases(actor), "Your cases"))
         else:
             await turn_context.send_activity(card_message(teams.welcome_card(), "Report a post"))
+
+    async def open_case(self, actor: Actor, reference: str) -> Card:
+        """A case card asked for by name ("case OAK-2026-0007"): a deliberate look, so it goes in
+        the access log (Teams' automatic refreshes do not)."""
+        try:
+            case = (await self.service.get(reference)).case
+        except UnknownCase as exc:
+            return teams.message_card("Case not found", [str(exc)], attention=True)
+        card = await self.cards.for_person(case, actor)
+        if self.service.can_view(actor, case):
+            await self.service.record_access(reference, actor, AccessKind.CASE_VIEWED)
+        return card
 
     async def cases(self, actor: Actor) -> Card:
         """The register: open cases and those closed lately, with overdue tasks."""

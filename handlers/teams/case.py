@@ -7,12 +7,11 @@ from collections.abc import Mapping
 from bot.config import School
 from bot.models import Actor, Case
 from bot.service import CaseService
+from bot.sight import NOT_YOURS, Sight
 from cards import teams
 from cards.teams import Card
 from cards.views import ApprovalCardView, approval_card
 from handlers.teams.people import People
-
-NOT_YOURS = "Only the reporter and the school's leads can see this case."
 
 
 class CaseCards:
@@ -22,10 +21,11 @@ class CaseCards:
         self.service = service
         self.people = people
 
-    def view(self, case: Case) -> ApprovalCardView:
+    def view(self, case: Case, sight: Sight | None = None) -> ApprovalCardView:
+        """The card as the leads see it, or as one person may (sight: need to know)."""
         school = self.service.school_of(case)
         return approval_card(
-            case, self.service.policy, school, self.service.trust.tz, self.service.clock()
+            case, self.service.policy, school, self.service.trust.tz, self.service.clock(), sight
         )
 
     async def refresh_ids(self, school: School) -> list[str]:
@@ -59,10 +59,12 @@ class CaseCards:
         link: tuple[str, str] | None = None,
     ) -> Card:
         """The card with what this person may use; a message instead if they may not see it."""
-        if not self.service.can_view(actor, case):
-            return teams.message_card(f"Report {case.reference}", [note or NOT_YOURS], True)
+        sight = self.service.sight(actor, case)
+        if not sight.any:
+            refusal = note or NOT_YOURS.format(reference=case.reference)
+            return teams.message_card(f"Report {case.reference}", [refusal], True)
         school = self.service.school_of(case)
-        view = self.view(case)
+        view = self.view(case, sight)
         email = actor.email.lower()
         tasks = [t.id for t in case.tasks if school.is_lead(email) or t.owner.email == email]
         return teams.approval_card(

@@ -263,8 +263,8 @@ class FollowThrough:
         school = self.service.school_of(case)
         if not school.is_approver(actor.email):
             note = (
-                f"Only {school.name}'s approvers can close or reopen {case.reference}: "
-                f"{', '.join(school.approvers)}. Nothing was changed."
+                f"Only {school.name}'s approvers can close or reopen {case.reference}. "
+                "Nothing was changed."
             )
             return await self.answer(case, actor, back_of(data), note)
         return case

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
+from bot.access import AccessKind
 from bot.errors import (
     EvidenceRejected,
     FormErrors,
@@ -18,6 +19,7 @@ from bot.errors import (
 from bot.models import Actor, Case, Status
 from bot.service import Outcome
 from bot.service.files import FileKind
+from bot.sight import NOT_YOURS
 from cards import html, views
 from cards.html import CaseControls
 from cards.ids import ActionId, CasePayload, FilePayload, InputId, TaskPayload
@@ -78,11 +80,10 @@ class CasePages:
         except UnknownCase as exc:
             raise self._stop(session, "No such case", str(exc), 404) from None
         if not self.service.can_view(actor, case):
-            school = self.service.school_of(case)
             raise self._stop(
                 session,
                 "Not your case",
-                f"Only the reporter and {school.name}'s leads can see {reference}.",
+                NOT_YOURS.format(reference=reference),
                 403,
             )
         return case
@@ -128,11 +129,18 @@ class CasePages:
         )
 
     def card_page(
-        self, session: Session, case: Case, controls: CaseControls, status: int = 200
+        self,
+        session: Session,
+        actor: Actor,
+        case: Case,
+        controls: CaseControls,
+        status: int = 200,
     ) -> web.Response:
+        """The case as this person may see it (need to know: bot/sight.py)."""
         school = self.service.school_of(case)
+        sight = self.service.sight(actor, case)
         view = views.approval_card(
-            case, self.service.policy, school, self.service.trust.tz, self.service.clock()
+            case, self.service.policy, school, self.service.trust.tz, self.service.clock(), sight
         )
         title = f"{'Error: ' if controls.errors else ''}{case.reference}"
         return self.ctx.respond(session, title, html.approval_card(view, controls), status)
@@ -140,8 +148,9 @@ class CasePages:
     async def show(self, request: web.Request) -> web.Response:
         session, actor = self.ctx.require(request)
         case = await self._case(request.match_info["reference"], session, actor)
+        await self.service.record_access(case.reference, actor, AccessKind.CASE_VIEWED)
         done = DONE.get(request.query.get("done", ""), "")
-        return self.card_page(session, case, self.controls(case, session, actor, note=done))
+        return self.card_page(session, actor, case, self.controls(case, session, actor, note=done))
 
     async def receipt(self, request: web.Request) -> web.Response:
         session, actor = self.ctx.require(request)
@@ -190,11 +199,11 @@ class CasePages:
         except FormErrors as exc:
             case = await self._case(reference, session, actor)
             controls = self.controls(case, session, actor, exc.errors, failed)
-            return self.card_page(session, case, controls, 422)
+            return self.card_page(session, actor, case, controls, 422)
         except (StaleVersion, InvalidTransition) as exc:
             case = await self._case(reference, session, actor)
             controls = self.controls(case, session, actor, note=str(exc))
-            return self.card_page(session, case, controls, 409)
+            return self.card_page(session, actor, case, controls, 409)
         except NotAllowed as exc:
             log.info("refused %s on %s on the web: not allowed", action.value, reference)
             return self.ctx.message(session, "Not allowed", str(exc), 403)
@@ -202,7 +211,7 @@ class CasePages:
             return self.ctx.message(session, "No such case", str(exc), 404)
         if not outcome.applied:
             controls = self.controls(outcome.case, session, actor, note=outcome.note)
-            return self.card_page(session, outcome.case, controls)
+            return self.card_page(session, actor, outcome.case, controls)
         raise web.HTTPSeeOther(f"/cases/{reference}?done={action.value}")
 
     async def upload(self, request: web.Request) -> web.Response:
@@ -234,7 +243,7 @@ class CasePages:
             case = await self._case(reference, session, actor)
             errors = {"evidence": " ".join(problems)}
             return self.card_page(
-                session, case, self.controls(case, session, actor, errors, "evidence"), 422
+                session, actor, case, self.controls(case, session, actor, errors, "evidence"), 422
             )
         raise web.HTTPSeeOther(f"/cases/{reference}?done=evidence")
 

@@ -341,7 +341,7 @@ async def test_the_open_buttons_give_private_links(world: World) -> None:
     # Someone who may not see the case is told so, privately, and gets no link.
     await press(w, SECONDARY_HEAD, reference, "case_open_file", values[0])
     refused = await whispered(w, SECONDARY_HEAD)
-    assert "Only the reporter and the school's leads" in refused["text"]
+    assert refused["text"] == f"You are not one of the people who can see {reference}."
     assert "/files/" not in json.dumps(refused)
 
 
