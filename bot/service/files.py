@@ -50,6 +50,7 @@ class CaseFiles:
         if kind is FileKind.LETTER:
             allowed = sight.letter
         else:
+            self._name(case, kind, key)  # no such file: say so (404), whoever asks
             allowed = any(sight.evidence(e) for e in case.evidence if e.sha256 == key)
         if not allowed:
             raise NotAllowed(NOT_YOUR_FILE.format(reference=reference))
