@@ -195,6 +195,12 @@ class Evidence:
         return self.sha256[:12]
 
 
+# The purpose of every other message the bot posted about a case (receipts, thread notes,
+# reminders): each is kept, so that a purge can replace them all; an approval card's ref
+# replaces the one it had in the same conversation.
+NOTE = "note"
+
+
 @dataclass(frozen=True)
 class MessageRef:
     """Where a card of this case lives on a platform, so it can be updated in place."""

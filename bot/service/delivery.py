@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.models import (
+    NOTE,
     CaseFile,
     MessageRef,
 )
@@ -15,6 +16,17 @@ from bot.service.core import (
     ServiceCore,
 )
 from bot.timeline import append
+
+
+def replaces(new: MessageRef, old: MessageRef) -> bool:
+    """A card posted again in a conversation replaces its ref there; notes are each kept."""
+    if (new.platform, new.purpose, new.conversation) != (
+        old.platform,
+        old.purpose,
+        old.conversation,
+    ):
+        return False
+    return new.purpose != NOTE or new.message_id == old.message_id
 
 
 class Delivery(ServiceCore):
@@ -33,15 +45,7 @@ class Delivery(ServiceCore):
                 for m in record.outbox
             )
             msg = next(m for m in record.outbox if m.id == message_id)
-            kept = [
-                m
-                for m in record.case.messages
-                if not any(
-                    (m.platform, m.purpose, m.conversation)
-                    == (r.platform, r.purpose, r.conversation)
-                    for r in refs
-                )
-            ]
+            kept = [m for m in record.case.messages if not any(replaces(r, m) for r in refs)]
             case = replace(record.case, messages=(*kept, *refs))
             timeline = append(
                 record.timeline,

@@ -12,7 +12,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import School
 from bot.errors import EvidenceRejected
-from bot.models import Actor, Case, CaseFile, MessageRef, Notice, OutboxMessage, ReminderKind
+from bot.models import (
+    NOTE,
+    Actor,
+    Case,
+    CaseFile,
+    MessageRef,
+    Notice,
+    OutboxMessage,
+    ReminderKind,
+)
 from bot.outbox import RetryLater
 from bot.service import CaseService
 from cards import slack as render
@@ -94,9 +103,16 @@ class SlackSender:
             raise as_retry(exc) from exc
         finally:
             del self._references[message.id]
+        cards = {(r.conversation, r.message_id) for r in refs}
+        notes = [
+            MessageRef(PLATFORM, NOTE, *where)
+            for (mid, target), where in self._posted.items()
+            if mid == message.id and where not in cards and not target.startswith("upload:")
+        ]
         for key in [k for k in self._posted if k[0] == message.id]:
             del self._posted[key]  # delivered: the outbox will not ask again
-        return refs
+        # Every post is kept on the case (a purge replaces them all), the approval cards first.
+        return [*refs, *notes]
 
     async def _sent(
         self, message: OutboxMessage, target: str, where: tuple[str, str], durable: bool
@@ -311,9 +327,10 @@ class SlackSender:
             )
 
     async def _replace_cards(self, case: Case, basis: str) -> None:
-        """Before a purge: every approval card becomes a short note saying it was removed."""
+        """Before a purge: every message the bot posted about the case (its approval cards,
+        thread notes, direct messages) becomes a short note saying it was removed."""
         body = render.note_message(views.case_removed(case.reference, basis))
-        for ref in case.message(PLATFORM, APPROVAL):
+        for ref in (m for m in case.messages if m.platform == PLATFORM):
             try:
                 await self.client.chat_update(
                     channel=ref.conversation,

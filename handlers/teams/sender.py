@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 
 import aiohttp
@@ -20,6 +21,7 @@ from msrest.exceptions import ClientException, HttpOperationError
 
 from bot.config import School
 from bot.models import (
+    NOTE,
     Case,
     CaseFile,
     MessageRef,
@@ -58,6 +60,8 @@ CHANNEL_ID = "msteams"
 APPROVAL = "approval"
 NOBODY_YET = 300.0  # seconds before trying again when no approver has opened the bot yet
 SENT = "teams_sent"  # outbox message id -> the targets it has already reached
+# What one delivery posted, whichever helper posted it: kept on the case as its messages.
+POSTED: ContextVar[list[Sent] | None] = ContextVar("teams_posted", default=None)
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,11 @@ class Progress:
             kept = await self.store.get_value(SENT, self.message_id)
             self.done = dict((kept or {}).get("targets") or {})
         if target in self.done:
-            return Sent(**self.done[target])
+            sent = Sent(**self.done[target])
+            posts = POSTED.get()
+            if posts is not None:
+                posts.append(sent)  # sent before a restart: still one of the case's messages
+            return sent
         sent = await send()
         if sent is not None:
             self.done[target] = asdict(sent)
@@ -119,9 +127,9 @@ class Job:
     progress: Progress
 
 
-def message_ref(sent: Sent, kind: str) -> MessageRef:
+def message_ref(sent: Sent, kind: str, purpose: str = APPROVAL) -> MessageRef:
     extra = (("service_url", sent.service_url), ("bot_id", sent.bot_id), ("kind", kind))
-    return MessageRef(PLATFORM, APPROVAL, sent.conversation_id, sent.activity_id, extra)
+    return MessageRef(PLATFORM, purpose, sent.conversation_id, sent.activity_id, extra)
 
 
 def reference_of(ref: MessageRef) -> ConversationReference:
@@ -169,14 +177,25 @@ class TeamsSender:
             log.warning("no Teams delivery for %s notices: skipped", message.notice.value)
             return []
         job = Job(message.detail, Progress(self.service.store, message.id))
+        posts: list[Sent] = []
+        token = POSTED.set(posts)
         try:
             refs = await notice(record.case, job)
         except HttpOperationError as exc:
             raise RetryLater(f"Bot Connector answered {status_of(exc)}", retry_after(exc)) from exc
         except (TimeoutError, ClientException, aiohttp.ClientError, OSError) as exc:
             raise RetryLater(f"Bot Connector unreachable ({type(exc).__name__})") from exc
+        finally:
+            POSTED.reset(token)
         await job.progress.forget()
-        return refs
+        # Every post is kept on the case (a purge replaces them all), the approval cards first.
+        cards = {(r.conversation, r.message_id) for r in refs}
+        notes = [
+            message_ref(p, "note", NOTE)
+            for p in posts
+            if p.activity_id and (p.conversation_id, p.activity_id) not in cards
+        ]
+        return [*refs, *notes]
 
     # what each notice does
 
@@ -319,9 +338,10 @@ class TeamsSender:
         return []
 
     async def case_removed(self, case: Case, job: Job) -> list[MessageRef]:
-        """Before a purge: every approval card becomes a short note saying it was removed."""
+        """Before a purge: every message the bot posted about the case (its approval cards,
+        thread notes, personal messages) becomes a short note saying it was removed."""
         view = case_removed(case.reference, job.detail)
-        for ref in case.message(PLATFORM, APPROVAL):
+        for ref in (m for m in case.messages if m.platform == PLATFORM):
             activity = card_message(teams.note_card(view), view.notification)
             activity.id = ref.message_id
             try:
@@ -379,7 +399,11 @@ class TeamsSender:
                 reference, lambda c: c.conversations.send_to_conversation(conversation, activity)
             )
         bot_id = reference.bot.id if reference.bot else f"28:{self.app_id}"
-        return Sent(conversation, getattr(response, "id", "") or "", reference.service_url, bot_id)
+        sent = Sent(conversation, getattr(response, "id", "") or "", reference.service_url, bot_id)
+        posts = POSTED.get()
+        if posts is not None:
+            posts.append(sent)
+        return sent
 
     async def to_person(self, email: str, card: Card, summary: str) -> Sent | None:
         reach = await self.people.reach(email)

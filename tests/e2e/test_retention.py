@@ -147,12 +147,16 @@ async def test_slack_declined_and_never_closed_cases_are_flagged_then_removed(
         await w.slack.submit(modal, {"decline_reason": "Not about our school"})
         await w.server.idle()
         assert (await w.server.service.get(declined)).case.status is Status.DECLINED
-        cards = {}
+        cards, posts = {}, {}
         for ref in (declined, left_open):
             record = await w.server.service.get(ref)
-            [card] = record.case.messages
+            [card] = record.case.message("slack", "approval")
             cards[ref] = (card.conversation, card.message_id)
             assert SENTENCE in json.dumps(w.api.messages[cards[ref]])
+            posts[ref] = {(m.conversation, m.message_id) for m in record.case.messages}
+        # The reporter's receipt is kept too; for the declined case the decision in the card's
+        # thread and the reporter's notice of it.
+        assert len(posts[left_open]) == 2 and len(posts[declined]) >= 4, posts
 
         await flag_then_purge(w.server, clock, [declined, left_open])
 
@@ -163,6 +167,15 @@ async def test_slack_declined_and_never_closed_cases_are_flagged_then_removed(
         for ref, where in cards.items():
             replaced = json.dumps(w.api.messages[where])
             assert SENTENCE not in replaced and REMOVED in replaced and ref in replaced
+        # Every message the bot posted about either case now says only that it was removed.
+        for where, message in w.api.messages.items():
+            for ref in (declined, left_open):
+                if ref in json.dumps(message):
+                    assert REMOVED in json.dumps(message), (where, message)
+        assert not any(SENTENCE in json.dumps(m) for m in w.api.messages.values())
+        notices = [(p["channel"], p["ts"]) for p in (c.args for c in w.api.calls_to("chat.update"))]
+        for ref in (declined, left_open):
+            assert posts[ref] <= set(notices)
         updates = [c.args for c in w.api.calls_to("chat.update") if c.args["channel"] == LEADERS]
         assert {(u["channel"], u["ts"]) for u in updates} >= set(cards.values())
     await assert_only_the_anonymous_record(kind, data, request, [declined, left_open])
@@ -195,10 +208,13 @@ async def test_teams_declined_and_never_closed_cases_are_flagged_then_removed(
             )
             await server.idle()
             assert (await server.service.get(declined)).case.status is Status.DECLINED
-            cards = {}
+            cards, posts = {}, {}
             for ref in refs:
-                [card_ref] = (await server.service.get(ref)).case.messages
+                case = (await server.service.get(ref)).case
+                [card_ref] = case.message("teams", "approval")
                 cards[ref] = (card_ref.conversation, card_ref.message_id)
+                posts[ref] = {(m.conversation, m.message_id) for m in case.messages}
+                assert len(posts[ref]) >= 2  # the card and the receipt in the reporter's chat
 
             await flag_then_purge(server, clock, refs)
 
@@ -206,12 +222,25 @@ async def test_teams_declined_and_never_closed_cases_are_flagged_then_removed(
             for ref in refs:
                 assert f"{ref} is past the trust's retention period" in told
             for ref, (conversation, activity_id) in cards.items():
-                last = connector.updates(conversation)[-1]
-                assert last.activity_id == activity_id
+                last = [u for u in connector.updates(conversation) if u.activity_id == activity_id][
+                    -1
+                ]
                 card = tsup.sent_card(last)
                 assert f"{ref} was removed" in json.dumps(card)
                 assert "under the trust's retention policy" in json.dumps(card)
                 assert SENTENCE not in json.dumps(card)
                 assert last.activity["summary"] == f"Report {ref} was removed"
+            updated = {(u.conversation_id, u.activity_id) for u in connector.updates()}
+            for ref in refs:
+                assert posts[ref] <= updated
+            for ref in refs:  # every message of the bot's that named the case, now says removed
+                for call in connector.sent():
+                    if ref in json.dumps(call.activity):
+                        done = [
+                            u
+                            for u in connector.updates(call.conversation_id)
+                            if u.activity_id == call.result_id
+                        ]
+                        assert done and f"{ref} was removed" in json.dumps(done[-1].activity)
             tsup.assert_all_cards_valid(connector)
     await assert_only_the_anonymous_record(kind, data, request, refs)

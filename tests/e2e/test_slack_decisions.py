@@ -181,7 +181,7 @@ async def test_without_a_leadership_channel_each_approver_gets_a_dm(world: World
     [card] = posted_to(w, SECONDARY_HEAD)
     assert card["text"] == f"New report {reference} needs your decision"
     record = await w.server.service.get(reference)
-    [ref] = record.case.messages
+    [ref] = record.case.message("slack", "approval")
     assert ref.conversation == f"D{SECONDARY_HEAD}"
     await click_card(w, SECONDARY_HEAD, reference, "case_approve")
     [update] = await w.api.wait_for("chat.update")

@@ -64,8 +64,11 @@ async def test_slash_command_to_approved_decision(world: World) -> None:
     record = await w.server.service.get(reference)
     assert [m.notice for m in record.outbox] == [Notice.RECEIPT, Notice.APPROVAL_CARD]
     assert all(m.delivered_at for m in record.outbox)
-    [ref] = record.case.messages
+    [ref] = record.case.message("slack", "approval")
     assert (ref.platform, ref.purpose, ref.conversation) == ("slack", "approval", LEADERS)
+    # The receipt is kept as one of the case's messages too (a purge replaces it).
+    [note] = record.case.message("slack", "note")
+    assert note.conversation == f"D{TEACHER}"
 
     message = w.api.messages[(LEADERS, ref.message_id)]
     reply = await w.slack.click(
