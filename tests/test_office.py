@@ -193,6 +193,7 @@ def test_purge_removes_old_closed_cases_and_their_files_only_and_flags_old_open_
         assert f"Would remove: {gone}" in dry.stdout
     assert f"Would flag {refs['old_open']}: open past retention; to be removed on" in dry.stdout
     assert refs["recent_closed"] not in dry.stdout
+    assert "Would remove 0 evidence file(s) no case uses" in dry.stdout
     assert len(list((data / "cases").glob("*.json"))) == 4
 
     r = run("purge", **env)

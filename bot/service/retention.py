@@ -82,6 +82,7 @@ class Retaining(ServiceCore):
         queued = await self.store.values(REMOVALS)
         report.removing += [r for r in queued if r not in report.removing]
         if dry_run:
+            report.orphans = await self._remove_orphans(dry_run=True)
             return report
         report.removed = await self.finish_removals()
         report.removing = [r for r in report.removing if r not in report.removed]
@@ -192,10 +193,12 @@ class Retaining(ServiceCore):
             await self._serialised(ref, op)
         return sorted(ready)
 
-    async def _remove_orphans(self) -> int:
+    async def _remove_orphans(self, dry_run: bool = False) -> int:
         refs = await self.store.references()
         used = {e.sha256 for rec in (await self._records(refs)).values() for e in rec.case.evidence}
         orphans = await orphan_evidence(self.store, used, self.clock())
+        if dry_run:
+            return len(orphans)
         for sha in orphans:
             await self.store.delete_evidence(sha)
         if orphans:

@@ -98,7 +98,10 @@ def cmd_purge(args: argparse.Namespace) -> int:
             what = "Would remove" if args.dry_run else "Being removed (cards replaced first)"
             print(f"  {what}: {ref}")
         if args.dry_run:
-            print("Dry run: nothing was changed.")
+            print(
+                f"Would remove {report.orphans} evidence file(s) no case uses (rejected or "
+                "abandoned uploads). Dry run: nothing was changed."
+            )
             return 0
         print(
             f"Done: {len(report.removed)} case(s) removed, {len(report.flagged)} flagged, "

@@ -22,6 +22,7 @@ from tests.conftest import DEPUTY, HEAD, REPORTER, Clock
 
 START = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 SIX_YEARS_ON = datetime(2032, 11, 27, 9, 0, tzinfo=UTC)
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 async def filed(service: CaseService, make_answers, key: str, **answers: object) -> str:  # noqa: ANN001
@@ -79,9 +80,9 @@ async def test_a_removed_case_leaves_nothing_but_its_anonymous_record(
 ):
     ref = await filed(service, make_answers, "a", post_text="Only-in-this-case sentence")
     other = await filed(service, make_answers, "b")
-    await service.attach_evidence(ref, REPORTER, "s.png", "image/png", b"mine", "t")
-    await service.attach_evidence(ref, REPORTER, "t.png", "image/png", b"shared", "t")
-    await service.attach_evidence(other, REPORTER, "t.png", "image/png", b"shared", "t")
+    await service.attach_evidence(ref, REPORTER, "s.png", "image/png", PNG + b"mine", "t")
+    await service.attach_evidence(ref, REPORTER, "t.png", "image/png", PNG + b"shared", "t")
+    await service.attach_evidence(other, REPORTER, "t.png", "image/png", PNG + b"shared", "t")
     orphan = await store.put_evidence(b"rejected upload")
     young_orphan = await store.put_evidence(b"uploaded a moment ago")
     for sha, stored in ((orphan, SIX_YEARS_ON - timedelta(days=9)), (young_orphan, SIX_YEARS_ON)):
@@ -101,7 +102,7 @@ async def test_a_removed_case_leaves_nothing_but_its_anonymous_record(
     assert await store.access_log(ref) == []
 
     assert await store.load(ref) is None
-    sha = {c: hashlib.sha256(c).hexdigest() for c in (b"mine", b"shared")}
+    sha = {c: hashlib.sha256(PNG + c).hexdigest() for c in (b"mine", b"shared")}
     assert set(await store.evidence_files()) == {sha[b"shared"], young_orphan}
     assert await store.get_value("web_inbox", "head@oakprimary.example") == {"items": [{"id": "y"}]}
     assert await store.get_value("teams_sent", "some-message") is None
@@ -176,3 +177,21 @@ async def test_erasure_needs_a_second_approver(service: CaseService, make_answer
     kept = await service.store.get_value(PURGED, ref)
     assert kept["basis"] == "erasure" and "Article 17" not in json.dumps(kept)
     assert await service.store.values(ERASURES) == {}
+
+
+async def test_the_web_channel_files_the_retention_notice_for_the_approvers(
+    service: CaseService, clock: Clock, make_answers
+):
+    from handlers.web.sender import WebSender, inbox_of
+
+    ref = await filed(service, make_answers, "a")
+    clock.now = SIX_YEARS_ON
+    await service.retention_pass()
+    record = await service.get(ref)
+    [due] = [m for m in record.pending if m.notice is Notice.RETENTION_DUE]
+    await WebSender(service).deliver(record, due)
+    for approver in service.trust.school("oak-primary").approvers:
+        [note] = await inbox_of(service, approver)
+        assert note["headline"] == f"{ref} is past the trust's retention period"
+        assert note["lines"][1].startswith("It will be removed on 25 February 2033")
+    assert await inbox_of(service, REPORTER.email) == []
