@@ -16,13 +16,16 @@ if __name__ == "__main__":
     sys.modules.setdefault("trio", None)
 
 import argparse
+import errno
 import logging
-import time
+import os
+import socket
 from pathlib import Path
 
 from aiohttp import web
 from dotenv import load_dotenv
 
+from bot import logs
 from bot.config import Settings
 from bot.errors import ConfigError, StorageUnavailable
 from bot.links import LinkSigner, load_or_create_key
@@ -30,11 +33,13 @@ from bot.outbox import OutboxWorker
 from bot.scheduler import ReminderLoop, RetentionLoop
 from bot.service import CaseService
 from bot.service.files import CaseFiles
+from bot.storage.lock import DataDirLock
 from bot.storage.port import Store
 from handlers import cli
 from handlers import files as file_routes
 from handlers.channel import Channel
 from handlers.cli import Loaded, describe, load, make_store
+from handlers.health import Probes
 
 log = logging.getLogger("app")
 STORE_KEY = web.AppKey("service", CaseService)
@@ -96,28 +101,25 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
         from handlers.teams.failures import teams_guard
 
         guards.append(teams_guard)
-    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=guards)
+    probes = Probes(
+        service,
+        worker,
+        reminders,
+        facts=lambda: {
+            "store": store.health(),
+            "platforms": {p.name.lower(): p.enabled for p in settings.platforms},
+            "policy": {
+                "version": loaded.policy.version,
+                "review_due": loaded.policy.review_due.isoformat(),
+                "past_review": loaded.policy.is_past_review(service.today()),
+            },
+        },
+    )
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[probes.measure, *guards])
     app[STORE_KEY] = service
     app[FILES_KEY] = files
     app[RETENTION_KEY] = retention
-    started = time.monotonic()
-
-    async def healthz(request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "status": "ok",
-                "uptime_seconds": round(time.monotonic() - started, 1),
-                "store": store.health(),
-                "platforms": {p.name.lower(): p.enabled for p in settings.platforms},
-                "policy": {
-                    "version": loaded.policy.version,
-                    "review_due": loaded.policy.review_due.isoformat(),
-                    "past_review": loaded.policy.is_past_review(service.today()),
-                },
-            }
-        )
-
-    app.router.add_get("/healthz", healthz)
+    probes.mount(app)
     file_routes.mount(app, files)
     for channel in channels:
         channel.mount(app)
@@ -156,26 +158,46 @@ async def serving(app: web.Application) -> None:
     gc.enable()
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound before anything says "Listening": a taken port is one line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        why = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc})"
+        raise ConfigError("environment", "HOST/PORT", f"{host}:{port} {why}") from None
+    return sock
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     loaded = load(settings)
-    for line in describe(loaded):
-        (log.warning if line.startswith("Warning") else log.info)(line)
-    app = build_app(loaded)
-    app.on_startup.append(serving)
-    log.info("Listening on http://%s:%d (health: /healthz)", settings.host, settings.port)
-    if settings.web.enabled:
-        log.info("Try it in your browser: http://%s:%d/", settings.host, settings.port)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    # TinyDB is for one process: a second server on the same folder would never see the
+    # first one's cases. PostgreSQL is made for several.
+    lock = None if settings.database_url else DataDirLock(settings.data_dir, "serve").acquire()
+    try:
+        sock = listen(settings.host, settings.port)
+        for line in describe(loaded):
+            (log.warning if line.startswith("Warning") else log.info)(line)
+        app = build_app(loaded)
+        app.on_startup.append(serving)
+        log.info("Listening on http://%s:%d (health: /healthz)", settings.host, settings.port)
+        if settings.web.enabled:
+            log.info("Try it in your browser: http://%s:%d/", settings.host, settings.port)
+        web.run_app(app, sock=sock, print=None, access_log=None)
+    finally:
+        if lock:
+            lock.release()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     # Settings may come from a .env file in the working folder; the environment wins over it.
     load_dotenv(Path.cwd() / ".env", override=False)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(os.environ.get("LOG_FORMAT", ""))
     args = cli.parser(cmd_serve).parse_args(argv)
     func = getattr(args, "func", cmd_serve)
     if func is not cmd_serve:

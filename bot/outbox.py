@@ -7,6 +7,7 @@ import logging
 import os
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -55,6 +56,9 @@ class OutboxWorker(BackgroundLoop):
         self.lease_seconds = lease_seconds
         self.idle_poll = idle_poll
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # By platform, since start-up, for /metrics.
+        self.delivered: Counter[str] = Counter()
+        self.failures: Counter[str] = Counter()
         service.on_change(self.wake)
 
     def wake(self) -> None:
@@ -111,11 +115,13 @@ class OutboxWorker(BackgroundLoop):
                 await self._failed(reference, message, exc)
                 return True
             await self.service.delivered(reference, message.id, refs)
+            self.delivered[message.platform] += 1
             log.info("delivered %s for %s on %s", message.notice.value, reference, message.platform)
             record = await store.load(reference)
         return False
 
     async def _failed(self, reference: str, message: OutboxMessage, exc: Exception) -> None:
+        self.failures[message.platform] += 1
         hint = exc.retry_after if isinstance(exc, RetryLater) else None
         delay = hint if hint is not None else min(self.max_backoff, 2.0**message.attempts)
         retry_at = self.clock() + timedelta(seconds=delay)

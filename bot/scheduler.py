@@ -28,6 +28,7 @@ class ReminderLoop(BackgroundLoop):
         self.interval = interval
         self.first_after = first_after
         self.drafts = tuple(drafts)  # the value tables of the platforms' form drafts
+        self.reminders_queued = 0  # since start-up, for /metrics
 
     async def _run(self) -> None:
         # A pass needs every case's summary, which the store builds after start-up (most of a
@@ -36,6 +37,7 @@ class ReminderLoop(BackgroundLoop):
         while True:
             try:
                 queued = await self.service.fire_reminders()
+                self.reminders_queued += queued
                 if queued:
                     log.info("queued %d reminder(s)", queued)
                 forgotten = await self.service.forget_old_drafts(self.drafts)

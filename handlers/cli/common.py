@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 from bot.config import Settings, Trust, load_trust
 from bot.policy import DEFAULT_POLICY, Policy, load_policy
 from bot.service import CaseService
+from bot.storage.lock import DataDirLock
 from bot.storage.port import Store
 from bot.storage.tinydb_store import TinyDBStore
 
@@ -88,18 +89,24 @@ def time_today(loaded: Loaded) -> date:
     return datetime.now(loaded.trust.tz).date()
 
 
-def with_service(run):  # noqa: ANN001, ANN201 - runs an async command against the store
+def with_service(run, writes: str = ""):  # noqa: ANN001, ANN201 - an async command on the store
+    """Run `run(service)` on the configured store. A command that `writes` (its name) holds
+    the data folder's lock while it runs, as the server does: not beside a running server."""
     loaded = load(Settings.from_env())
+    settings = loaded.settings
 
     async def go() -> int:
-        store = make_store(loaded.settings)
+        store = make_store(settings)
         await store.open()
         try:
             return await run(CaseService(store, loaded.trust, loaded.policy))
         finally:
             await store.close()
 
-    return asyncio.run(go())
+    if not writes or settings.database_url:
+        return asyncio.run(go())
+    with DataDirLock(settings.data_dir, writes):
+        return asyncio.run(go())
 
 
 def parse_date(text: str) -> date:

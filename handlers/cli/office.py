@@ -115,7 +115,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
             )
         return 0
 
-    return with_service(run)
+    return with_service(run, writes="" if args.dry_run else "purge")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.storage.lock import DataDirLock
 from bot.storage.tinydb_store import TinyDBStore
 from handlers.cli.common import load, redact
 
@@ -54,7 +55,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             )
         return 0
 
-    return asyncio.run(run())
+    with DataDirLock(settings.data_dir, "migrate"):
+        return asyncio.run(run())
 
 
 def remove_source(data_dir: Path) -> int:
