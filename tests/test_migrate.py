@@ -74,3 +74,18 @@ def test_migrate_to_an_unreachable_database_says_so(tmp_path: Path):
     assert r.returncode == 2
     assert "Could not connect to the database" in r.stderr
     assert "s3cret" not in r.stdout + r.stderr
+
+
+def test_migrate_keeps_the_source_when_the_copy_does_not_verify(tmp_path: Path, pg_url: str):
+    data = tmp_path / "data"
+    fill(data, run_sync(template, tmp_path), 3)
+    first = run("migrate", "--to", pg_url, "--keep-source", DATA_DIR=str(data))
+    assert first.returncode == 0, first.stderr[-2000:]
+    # A case changed in TinyDB since: PostgreSQL's copy differs, so nothing may be removed.
+    path = sorted((data / "cases").glob("*.json"))[0]
+    path.write_text(path.read_text().replace('"urgency": "standard"', '"urgency": "high"', 1))
+    again = run("migrate", "--to", pg_url, DATA_DIR=str(data))
+    assert again.returncode == 1
+    assert f"Not copied: {path.stem} is already there with different content" in again.stdout
+    assert "are kept: the copy did not verify" in again.stdout
+    assert len(list((data / "cases").glob("*.json"))) == 3
