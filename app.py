@@ -35,7 +35,7 @@ from bot.service import CaseService
 from bot.service.files import CaseFiles
 from bot.storage.lock import DataDirLock
 from bot.storage.port import Store
-from handlers import cli
+from handlers import cli, notice
 from handlers import files as file_routes
 from handlers.channel import Channel
 from handlers.cli import Loaded, describe, load, make_store
@@ -121,6 +121,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     app[RETENTION_KEY] = retention
     probes.mount(app)
     file_routes.mount(app, files)
+    notice.mount(app, loaded.trust)  # /privacy, /terms: the Teams manifest points at them
     for channel in channels:
         channel.mount(app)
     if not settings.teams.enabled:

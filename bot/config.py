@@ -58,6 +58,7 @@ class Trust:
     policy_file: Path | None = None
     source: str = ""
     closures: tuple[ClosedDays, ...] = ()
+    privacy_notice: str = ""  # the trust's notice (trust.privacy_notice), read from its file
 
     @property
     def tz(self) -> ZoneInfo:
@@ -167,6 +168,30 @@ def _closures(raw: Any, source: str) -> tuple[ClosedDays, ...]:
             raise ConfigError(source, f"{where}to", "a closure may last at most a year")
         closures.append(ClosedDays(name.strip(), start, end))
     return tuple(closures)
+
+
+NOTICE_MAX = 50_000  # characters: a notice, not a book
+NOTICE_FILES = (".txt", ".md", ".text")  # a one-line value ending so names a file
+
+
+def _privacy_notice(value: Any, source: str, base: Path) -> str:
+    """The notice's text: the value itself, or the text of the file it names (one line ending
+    .txt or .md, relative to the trust file); empty for the bot's default."""
+    key = "trust.privacy_notice"
+    if not isinstance(value, str):
+        raise ConfigError(source, key, "must be the notice's text or the path of a text file")
+    text = value
+    if "\n" not in value.strip() and value.strip().lower().endswith(NOTICE_FILES):
+        path = base / value.strip()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(source, key, f"the file {path} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(source, key, f"cannot read {path} as text ({exc})") from None
+    if len(text) > NOTICE_MAX:
+        raise ConfigError(source, key, f"at most {NOTICE_MAX} characters")
+    return text.strip()
 
 
 def load_trust(path: Path) -> Trust:
@@ -296,6 +321,7 @@ def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
         policy_file=(base / policy) if isinstance(policy, str) else None,
         source=source,
         closures=_closures(raw.get("closure"), source),
+        privacy_notice=_privacy_notice(t.get("privacy_notice", ""), source, base),
     )
 
 

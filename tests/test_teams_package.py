@@ -144,3 +144,10 @@ def test_the_committed_icons_match_the_generator() -> None:
     spec.loader.exec_module(make_icons)
     assert (DEFAULT_PACKAGE_DIR / "color.png").read_bytes() == make_icons.draw_color()
     assert (DEFAULT_PACKAGE_DIR / "outline.png").read_bytes() == make_icons.draw_outline()
+
+
+def test_the_manifest_points_at_the_notice_the_server_serves(package: zipfile.ZipFile) -> None:
+    developer = _manifest(package)["developer"]
+    assert developer["privacyUrl"] == f"https://{DOMAIN}/privacy"
+    assert developer["termsOfUseUrl"] == f"https://{DOMAIN}/terms"
+    assert developer["websiteUrl"].startswith(f"https://{DOMAIN}/")

@@ -17,6 +17,7 @@ from cards.html.case import approval_card
 from cards.html.controls import CaseControls
 from cards.html.home import home, identity_picker
 from cards.html.inbox import InboxItem, inbox
+from cards.html.notice import notice_page
 from cards.html.register import case_list
 from cards.html.report import form_step, receipt, summary
 
@@ -38,6 +39,7 @@ __all__ = [
     "identity_picker",
     "inbox",
     "message",
+    "notice_page",
     "page",
     "receipt",
     "summary",

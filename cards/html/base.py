@@ -18,7 +18,7 @@ CSRF = "csrf"
 NAV = "nav"  # "back" on the form's Back button
 FILE_QUERY = "f"  # the FilePayload of an Open link
 APP_NAME = "Post concerns"
-STYLESHEET = "/static/style.css"  # served by the web channel from cards/static/style.css
+STYLESHEET = "/static/style.css"  # served from cards/static/style.css (handlers/notice.py)
 
 
 # Building blocks: every string is escaped; only Markup passes through as it is.
@@ -210,6 +210,11 @@ def page(title: str, main: Markup, person: Person | None) -> str:
             ),
         ),
     )
+    return document(title, main, banner, nav)
+
+
+def document(title: str, main: Markup, *top: Markup) -> str:
+    """A whole page: the stylesheet, a skip link, what goes on top (banner, navigation), main."""
     head = join(
         [
             tag("meta", {"charset": "utf-8"}),
@@ -221,10 +226,10 @@ def page(title: str, main: Markup, person: Person | None) -> str:
     body = join(
         [
             link("Skip to main content", "#main", "skip"),
-            banner,
-            tag("header", {}, para(APP_NAME, "brand"), nav),
+            *top[:-1],
+            tag("header", {}, para(APP_NAME, "brand"), *top[-1:]),
             tag("main", {"id": "main", "tabindex": "-1"}, main),
         ]
     )
-    document = tag("html", {"lang": "en-GB"}, tag("head", {}, head), tag("body", {}, body))
-    return "<!doctype html>\n" + str(document) + "\n"
+    html = tag("html", {"lang": "en-GB"}, tag("head", {}, head), tag("body", {}, body))
+    return "<!doctype html>\n" + str(html) + "\n"

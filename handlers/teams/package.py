@@ -227,6 +227,11 @@ def render_manifest(template: dict[str, Any], app_id: str, bot_domain: str) -> d
     if bot_domain not in domains:
         domains.append(bot_domain)
     manifest["validDomains"] = domains
+    # The notice the server itself serves (GET /privacy and /terms), on the bot's own domain.
+    developer = manifest.get("developer", {})
+    for key in ("websiteUrl", "privacyUrl", "termsOfUseUrl"):
+        if isinstance(developer.get(key), str):
+            developer[key] = developer[key].replace(BOT_DOMAIN_PLACEHOLDER, bot_domain)
     left = _placeholders(manifest)
     if left:
         raise ValueError(

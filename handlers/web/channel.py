@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from importlib import resources
 
 from aiohttp import web
 
@@ -14,7 +13,7 @@ from bot.service.files import CaseFiles
 from cards import html, views
 from cards.html import InboxItem
 from handlers.web.case import CasePages
-from handlers.web.context import SECURITY_HEADERS, WebContext
+from handlers.web.context import WebContext
 from handlers.web.identity import PLATFORM, Identities, trust_people
 from handlers.web.report import DRAFTS, ReportPages
 from handlers.web.sender import WebSender, inbox_of, note_from_plain
@@ -32,15 +31,12 @@ class WebChannel:
         self.ctx = WebContext(service, files, ids, people)
         self.sender = WebSender(service)
         self.url = f"http://{settings.host}:{settings.port}/"
-        css = resources.files("cards").joinpath("static", "style.css")
-        self.stylesheet = css.read_text(encoding="utf-8")  # read once, served from memory
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/", self.home)
         app.router.add_post("/identity", self.choose)
         app.router.add_get("/inbox", self.inbox)
         app.router.add_get("/cases", self.register)
-        app.router.add_get(html.STYLESHEET, self.css)
         ReportPages(self.ctx).mount(app)
         CasePages(self.ctx).mount(app)
 
@@ -87,10 +83,6 @@ class WebChannel:
         names = {s.id: s.name for s in service.trust.schools}
         view = views.case_list(rows, names, service.clock())
         return self.ctx.respond(session, "Cases", html.case_list(view))
-
-    async def css(self, request: web.Request) -> web.Response:
-        headers = {**SECURITY_HEADERS, "Cache-Control": "max-age=300"}
-        return web.Response(text=self.stylesheet, content_type="text/css", headers=headers)
 
     def when(self, at: str) -> str:
         moment = datetime.fromisoformat(at).astimezone(self.ctx.service.trust.tz)
