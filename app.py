@@ -28,7 +28,7 @@ from dotenv import load_dotenv
 from bot import logs
 from bot.config import Settings
 from bot.errors import ConfigError, StorageUnavailable
-from bot.links import LinkSigner, load_or_create_key
+from bot.links import KeyRing, LinkSigner
 from bot.outbox import OutboxWorker
 from bot.scheduler import ReminderLoop, RetentionLoop
 from bot.service import CaseService
@@ -78,7 +78,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     settings = loaded.settings
     store = store or make_store(settings)
     service = CaseService(store, loaded.trust, loaded.policy)
-    files = CaseFiles(service, LinkSigner(load_or_create_key(settings.data_dir), service.clock))
+    files = CaseFiles(service, LinkSigner(KeyRing(settings.data_dir), service.clock))
     channels = make_channels(loaded, service, files)
     # On a shared store another instance may queue work: look for it every second.
     worker = OutboxWorker(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from urllib.parse import quote
 
 from aiohttp import web
@@ -15,22 +16,24 @@ log = logging.getLogger(__name__)
 TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
+# The web channel (demo mode) says who a browser is, as "web:<email>", for links it issued.
+VIEWER_KEY = web.AppKey("file_viewer", Callable[[web.Request], str | None])
+NOT_VALID = "This link is not valid or has expired. Ask the bot again."
+
+
 def mount(app: web.Application, files: CaseFiles) -> None:
     async def serve(request: web.Request) -> web.StreamResponse:
         ref, kind, key = (request.match_info[k] for k in ("reference", "kind", "key"))
-        why = files.check(
-            request.path, request.query.get("expires", ""), request.query.get("signature", "")
-        )
+        verdict = files.check(request.path, list(request.query.items()))
+        why = verdict.why or not_theirs(request, verdict.person)
         if why:
             log.warning("refused a file link for %s: %s", ref if len(ref) < 40 else "?", why)
-            raise web.HTTPForbidden(
-                text="This link is not valid or has expired. Ask the bot again."
-            )
+            raise web.HTTPForbidden(text=NOT_VALID)
         try:
             found = await files.read(ref, FileKind(kind), key)
         except (UnknownCase, ValueError):
             raise web.HTTPNotFound(text="No such file.") from None
-        await files.opened(ref, FileKind(kind), key)
+        await files.opened(ref, FileKind(kind), key, verdict.person)
         log.info("served a %s file of %s", kind, ref)
         return web.Response(body=found.data, headers=download_headers(found))
 
@@ -53,3 +56,11 @@ def media_type(declared: str) -> str:
     """The bare type (parameters dropped) if it is a well-formed one, else octet-stream."""
     bare = declared.split(";", 1)[0].strip().lower()
     return bare if TYPE.fullmatch(bare) else "application/octet-stream"
+
+
+def not_theirs(request: web.Request, person: str) -> str:
+    """A link issued on the web channel opens only in that person's browser session."""
+    if not person.startswith("web:"):
+        return ""
+    viewer = request.app.get(VIEWER_KEY)
+    return "" if viewer is not None and viewer(request) == person else "another person's link"

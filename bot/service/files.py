@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -9,7 +10,7 @@ from bot import filetypes
 from bot.access import AccessEntry, AccessKind
 from bot.drafts import DOCX
 from bot.errors import NotAllowed, UnknownCase
-from bot.links import LinkSigner
+from bot.links import LinkCheck, LinkSigner
 from bot.models import Actor, Case
 from bot.service import CaseService
 from bot.service.follow_through import letter_of
@@ -65,7 +66,9 @@ class CaseFiles:
             actor.platform,
             self._what(kind, key, name),
         )
-        return self.signer.sign(self.path(reference, kind, key))
+        # Bound to this person: the web channel checks the browser's session against it;
+        # Slack and Teams show it to them alone (an ephemeral message, their own card).
+        return self.signer.sign(self.path(reference, kind, key), actor.key)
 
     @staticmethod
     def _what(kind: FileKind, key: str, name: str) -> str:
@@ -73,24 +76,23 @@ class CaseFiles:
             f" (SHA-256 {key[:12]})" if kind is FileKind.EVIDENCE else ""
         )
 
-    async def opened(self, reference: str, kind: FileKind, key: str, by: str = "") -> None:
-        """Record that a link was used. by: the person the link is bound to; without it, the
-        person the latest link to this file was issued to (a link is only handed to them)."""
+    async def opened(self, reference: str, kind: FileKind, key: str, person: str = "") -> None:
+        """Record that a link was used. person: whom the signed link names ("platform:id",
+        LinkCheck.person), recorded as their latest issue of this file names them."""
         found = await self.read_name(reference, kind, key)
         what = self._what(kind, key, found)
-        channel = "link"
-        if not by:
-            issued = _last_issue(await self.service.access_log(reference), what)
-            by = issued.actor if issued else "the holder of a signed link"
-            channel = issued.channel if issued else channel
+        issued = _last_issue(await self.service.access_log(reference), what, person)
+        by = issued.actor if issued else (person or "the holder of a signed link")
+        channel = issued.channel if issued else "link"
         await self.service.record_access(reference, by, AccessKind.FILE_OPENED, channel, what)
 
     async def read_name(self, reference: str, kind: FileKind, key: str) -> str:
         case = (await self.service.get(reference)).case
         return self._name(case, kind, key)[0]
 
-    def check(self, path: str, expires: str, signature: str) -> str:
-        return self.signer.check(path, expires, signature)
+    def check(self, path: str, query: Sequence[tuple[str, str]]) -> LinkCheck:
+        """The link's verdict and, when good, the person it was issued to ("platform:id")."""
+        return self.signer.check(path, query)
 
     def _name(self, case: Case, kind: FileKind, key: str) -> tuple[str, str]:
         if kind is FileKind.EVIDENCE:
@@ -116,8 +118,15 @@ class CaseFiles:
         return FileContent(name, media_type, data)
 
 
-def _last_issue(log: list[AccessEntry], what: str) -> AccessEntry | None:
+def _last_issue(log: list[AccessEntry], what: str, person: str) -> AccessEntry | None:
+    """The latest issue of this file's link, to this person when the link names them."""
     return next(
-        (e for e in reversed(log) if e.kind is AccessKind.FILE_LINK_ISSUED and e.what == what),
+        (
+            e
+            for e in reversed(log)
+            if e.kind is AccessKind.FILE_LINK_ISSUED
+            and e.what == what
+            and (not person or e.actor.endswith(f"({person})"))
+        ),
         None,
     )

@@ -13,7 +13,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.links import LinkSigner, load_or_create_key
+from bot.links import KeyRing, LinkSigner
 from bot.service import CaseService
 from bot.service.files import CaseFiles
 from cards import slack as render
@@ -95,9 +95,7 @@ class SlackChannel:
         self._http: aiohttp.ClientSession | None = None
         self._socket: Any = None
         # The composition root hands over its CaseFiles; the same key file signs the same links.
-        files = files or CaseFiles(
-            service, LinkSigner(load_or_create_key(settings.data_dir), service.clock)
-        )
+        files = files or CaseFiles(service, LinkSigner(KeyRing(settings.data_dir), service.clock))
         self.fetch = SafeFetch()
         self.sender = SlackSender(
             self.client, service, self.directory, self.fetch, settings.slack_api_url

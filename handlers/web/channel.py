@@ -12,9 +12,10 @@ from bot.service import CaseService
 from bot.service.files import CaseFiles
 from cards import html, views
 from cards.html import InboxItem
+from handlers.files import VIEWER_KEY
 from handlers.web.case import CasePages
 from handlers.web.context import WebContext
-from handlers.web.identity import PLATFORM, Identities, trust_people
+from handlers.web.identity import PLATFORM, Identities, actor_of, trust_people
 from handlers.web.report import DRAFTS, ReportPages
 from handlers.web.sender import WebSender, inbox_of, note_from_plain
 
@@ -33,12 +34,18 @@ class WebChannel:
         self.url = f"http://{settings.host}:{settings.port}/"
 
     def mount(self, app: web.Application) -> None:
+        app[VIEWER_KEY] = self.viewer  # a file link given here opens only in its session
         app.router.add_get("/", self.home)
         app.router.add_post("/identity", self.choose)
         app.router.add_get("/inbox", self.inbox)
         app.router.add_get("/cases", self.register)
         ReportPages(self.ctx).mount(app)
         CasePages(self.ctx).mount(app)
+
+    def viewer(self, request: web.Request) -> str | None:
+        """Who this browser acts as, named as file links name people (Actor.key)."""
+        person = self.ctx.ids.read(request).person
+        return actor_of(person).key if person else None
 
     async def start(self) -> None:
         return None

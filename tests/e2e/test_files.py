@@ -58,12 +58,18 @@ async def test_links_download_exact_bytes_and_refuse_tampering(tmp_path):
                 link[:-1] + ("0" if link[-1] != "0" else "1"),
                 link.split("?")[0],
                 link.replace("expires=", "expires=9"),
+                link.replace("expires=", "expires=%C2%B2"),  # expires=²: once a 500
+                link.replace("expires=", "expires=²&expires="),
+                link.replace("kid=", "kid=0"),
+                link.replace("for=", "for=x"),
+                link + "&for=slack%3AU0HEAD0001",
             ):
                 async with http.get(server.url + bad) as r:
                     assert r.status == 403, bad
                     assert evidence.sha256 not in await r.text()
 
-            expired = files.signer.sign(files.path(ref, FileKind.EVIDENCE, evidence.sha256), ttl=-1)
+            path = files.path(ref, FileKind.EVIDENCE, evidence.sha256)
+            expired = files.signer.sign(path, DSL.key, ttl=-1)
             async with http.get(server.url + expired) as r:
                 assert r.status == 403
 
