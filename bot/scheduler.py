@@ -54,7 +54,7 @@ class RetentionLoop(BackgroundLoop):
 
     name = "retention"
 
-    def __init__(self, service: CaseService, interval: float = 60.0, first_after: float = 30.0):
+    def __init__(self, service: CaseService, interval: float = 60.0, first_after: float = 300.0):
         self.service = service
         self.interval = interval
         self.first_after = first_after
@@ -82,7 +82,9 @@ class RetentionLoop(BackgroundLoop):
         return report
 
     async def _run(self) -> None:
-        await asyncio.sleep(self.first_after)  # after start-up, as the reminders
+        # Well after start-up: the pass reads every case once (to know which files are in use),
+        # which can wait until the server has settled.
+        await asyncio.sleep(self.first_after)
         while True:
             try:
                 await self.tick()

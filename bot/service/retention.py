@@ -44,13 +44,17 @@ class RetentionReport:
 class Retaining(ServiceCore):
     """The daily retention pass, and the two-person erasure, on the service's clock."""
 
-    async def _records(self, references: list[str]) -> dict[str, CaseFile]:
-        found = {}
-        for ref in references:
+    async def _evidence_in_use(self, exclude: set[str] | frozenset[str] = frozenset()) -> set[str]:
+        """The SHA-256 of every file a case refers to, reading one case at a time (a pass must
+        not hold every case in memory at once)."""
+        used: set[str] = set()
+        for ref in await self.store.references():
+            if ref in exclude:
+                continue
             record = await self.store.load(ref)
             if record is not None:
-                found[ref] = record
-        return found
+                used.update(e.sha256 for e in record.case.evidence)
+        return used
 
     def verdict(self, record: CaseFile) -> Verdict:
         t = self.trust
@@ -67,7 +71,10 @@ class Retaining(ServiceCore):
             for s in await self.store.summaries()
             if s.created_at.astimezone(tz).date() <= oldest
         ]
-        for ref, record in (await self._records(candidates)).items():
+        for ref in candidates:
+            record = await self.store.load(ref)
+            if record is None:
+                continue
             verdict = self.verdict(record)
             if verdict.due is Due.FLAG:
                 report.flagged.append((ref, verdict.purge_on))
@@ -174,8 +181,7 @@ class Retaining(ServiceCore):
                 ready[ref] = (record, basis)
         if not ready:
             return []
-        others = await self._records([r for r in await self.store.references() if r not in ready])
-        shared = {e.sha256 for rec in others.values() for e in rec.case.evidence}
+        shared = await self._evidence_in_use(exclude=set(ready))
         for ref, (record, basis) in ready.items():
             # Under the case's lock: a click arriving now waits, then finds no case.
             async def op(record: CaseFile = record, basis: Basis = basis) -> None:
@@ -194,9 +200,7 @@ class Retaining(ServiceCore):
         return sorted(ready)
 
     async def _remove_orphans(self, dry_run: bool = False) -> int:
-        refs = await self.store.references()
-        used = {e.sha256 for rec in (await self._records(refs)).values() for e in rec.case.evidence}
-        orphans = await orphan_evidence(self.store, used, self.clock())
+        orphans = await orphan_evidence(self.store, await self._evidence_in_use(), self.clock())
         if dry_run:
             return len(orphans)
         for sha in orphans:

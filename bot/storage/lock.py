@@ -64,4 +64,3 @@ class DataDirLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
-
