@@ -17,7 +17,8 @@ TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
 # The web channel (demo mode) says who a browser is, as "web:<email>", for links it issued.
-VIEWER_KEY = web.AppKey("file_viewer", Callable[[web.Request], str | None])
+Viewer = Callable[[web.Request], str | None]
+VIEWER_KEY: web.AppKey[Viewer] = web.AppKey("file_viewer")
 NOT_VALID = "This link is not valid or has expired. Ask the bot again."
 
 
