@@ -38,7 +38,9 @@ FILE_GONE = frozenset({"file_not_found", "file_deleted", "access_denied"})
 
 
 # Slack's answers to chat.update that mean there is no card left to replace.
-MESSAGE_GONE = frozenset({"message_not_found", "channel_not_found", "is_archived"})
+MESSAGE_GONE = frozenset(
+    {"message_not_found", "channel_not_found", "is_archived", "cant_update_message"}
+)
 
 
 class FileGone(Exception):
