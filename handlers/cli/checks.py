@@ -8,12 +8,16 @@ import asyncio
 
 from bot.access import verify as verify_access
 from bot.config import Settings
+from bot.links import KEY_FILE, read_key
 from bot.timeline import verify
 from handlers.cli.common import describe, load, make_store
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     loaded = load(Settings.from_env())
+    key = loaded.settings.data_dir / KEY_FILE
+    if key.exists():
+        read_key(key)  # a key the server would refuse at start is refused here too
     for line in describe(loaded):
         print(line)
     print("OK: the trust file and the policy are valid.")

@@ -31,6 +31,8 @@ def test_an_empty_or_short_key_file_stops_the_server_naming_it(tmp_path):
         [line] = [x for x in done.stderr.splitlines() if x.startswith("Error:")]
         assert str(data / KEY_FILE) in line and f"this file has {len(content)}" in line
         assert "Traceback" not in done.stderr
+        checked = run("check", DATA_DIR=str(data))  # check and the server agree
+        assert checked.returncode == 2 and str(data / KEY_FILE) in checked.stderr
 
 
 async def test_a_link_issued_before_keys_rotate_works_until_it_expires(
