@@ -8,9 +8,9 @@ import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
+from yarl import URL
 
 # Where Slack keeps the files its API points at (url_private_download).
 SLACK_FILE_HOSTS = ("files.slack.com", "files.slack-gov.com")
@@ -53,15 +53,15 @@ class Origin:
 
     @classmethod
     def of(cls, url: str) -> Origin:
-        """The scheme, lower-case host and port (default filled in); ValueError if it has none."""
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in DEFAULT_PORTS or not parts.hostname:
+        """The scheme, lower-case host and port (default filled in); ValueError if it has none.
+        Parsed by yarl, as aiohttp will parse it to connect: no second opinion to disagree."""
+        parsed = URL(url)  # ValueError for a backslash in the host, a port out of range...
+        scheme = parsed.scheme.lower()
+        if scheme not in DEFAULT_PORTS or not parsed.host:
             raise ValueError("not an http(s) URL")
-        port = parts.port  # ValueError for a port out of range
-        if parts.username is not None or parts.password is not None:
+        if parsed.user is not None or parsed.password is not None:
             raise ValueError("a URL with credentials")
-        return cls(scheme, parts.hostname.lower(), port or DEFAULT_PORTS[scheme])
+        return cls(scheme, parsed.host.lower(), parsed.port or DEFAULT_PORTS[scheme])
 
     @classmethod
     def maybe(cls, url: str) -> Origin | None:
@@ -159,7 +159,8 @@ class SafeFetch:
                 headers["Authorization"] = f"Bearer {secret}"
         marker = _INTERNAL_OK.set(rules.internal_host(origin))
         try:
-            async with self.session().get(url, headers=headers, allow_redirects=False) as resp:
+            target = URL(url)  # the very parse the check above made
+            async with self.session().get(target, headers=headers, allow_redirects=False) as resp:
                 if resp.status != 200:
                     raise FetchFailed(resp.status)
                 return await read_at_most(resp.content, limit + 1)

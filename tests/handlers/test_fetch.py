@@ -59,6 +59,9 @@ def token_counter() -> tuple[list[str], object]:
         "file:///etc/passwd",
         "ftp://oak.sharepoint.com/x",
         "https://oak.sharepoint.com:99999/x",
+        "https://oak.sharepoint.com\\@evil.example/x.png",  # parsers that disagree on the host
+        "https://oak.sharepoint.com%2F@evil.example/x.png",
+        "https://0x7f000001/x.png",
         "not a url",
     ],
 )
