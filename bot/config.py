@@ -364,6 +364,16 @@ def demo_mode(env: Mapping[str, str]) -> bool:
     return True
 
 
+def tenants(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The Microsoft Entra tenants whose Teams activities are served, lower-cased, in order."""
+    raw = [env.get("MicrosoftAppTenantId", ""), *env.get("TEAMS_ALLOWED_TENANTS", "").split(",")]
+    found: list[str] = []
+    for item in (r.strip().lower() for r in raw):
+        if item and item not in found:
+            found.append(item)
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class Platform:
     name: str
@@ -387,6 +397,9 @@ class Settings:
     app_password: str = ""
     app_type: str = "MultiTenant"
     app_tenant_id: str = ""
+    teams_tenants: tuple[str, ...] = ()  # MicrosoftAppTenantId and TEAMS_ALLOWED_TENANTS
+    slack_team_id: str = ""
+    slack_enterprise_id: str = ""
     demo_mode: bool = False  # DEMO_MODE=1: the web channel and unauthenticated Teams, loopback only
     warnings: tuple[str, ...] = field(default=())
 
@@ -422,6 +435,9 @@ class Settings:
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=env.get("MicrosoftAppType", "MultiTenant") or "MultiTenant",
             app_tenant_id=env.get("MicrosoftAppTenantId", ""),
+            teams_tenants=tenants(env),
+            slack_team_id=env.get("SLACK_TEAM_ID", "").strip(),
+            slack_enterprise_id=env.get("SLACK_ENTERPRISE_ID", "").strip(),
             demo_mode=demo,
             warnings=tuple(warnings),
         )
@@ -452,10 +468,18 @@ class Settings:
         if self.app_id:
             if not self.app_password and self.app_type != "UserAssignedMSI":
                 return Platform("Teams", False, "MicrosoftAppPassword not set (MicrosoftAppId is)")
+            if not self.teams_tenants:
+                return Platform(
+                    "Teams",
+                    False,
+                    "neither MicrosoftAppTenantId nor TEAMS_ALLOWED_TENANTS is set: no tenant "
+                    "is allowed, so POST /api/messages answers 401",
+                )
             return Platform(
                 "Teams",
                 True,
-                f"authenticated as app {self.app_id} at POST /api/messages",
+                f"authenticated as app {self.app_id} at POST /api/messages, "
+                f"{len(self.teams_tenants)} allowed tenant(s)",
             )
         if self.demo_mode:
             return Platform(

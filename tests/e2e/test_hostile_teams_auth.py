@@ -9,25 +9,37 @@ from typing import Any
 
 import pytest
 import requests
+from botframework.connector.auth import ChannelValidation, JwtTokenExtractor
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.e2e.harness import base_env, running_server
 from tests.e2e.hostile_support import EXAMPLES, Background
 from tests.fakes import teams_activities as ta
+from tests.fakes.openid import FakeOpenId
 
-APP = {"MicrosoftAppId": ta.BOT_APP_ID, "MicrosoftAppPassword": "not-a-real-secret"}
+APP = {
+    "MicrosoftAppId": ta.BOT_APP_ID,
+    "MicrosoftAppPassword": "not-a-real-secret",
+    "MicrosoftAppTenantId": ta.TENANT_ID,
+}
 SERVICE_URL = "http://127.0.0.1:9/"  # never called: every request is refused first
 
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    bg = Background()
-    data = tmp_path_factory.mktemp("hostile-auth") / "data"
-    server = bg.enter(lambda: running_server(base_env(data, **APP)))
-    yield f"{server.url}/api/messages"
-    assert bg.run(server.service.store.references()) == []  # nothing got through
-    bg.close()
+    with FakeOpenId().serving() as openid, pytest.MonkeyPatch.context() as patch:
+        # Bot Framework's keys come from a fake on this machine: none of the forgeries is
+        # signed with its key, and its fetch count shows no forged kid made the server refetch.
+        patch.setattr(ChannelValidation, "open_id_metadata_endpoint", openid.metadata_url)
+        bg = Background()
+        data = tmp_path_factory.mktemp("hostile-auth") / "data"
+        server = bg.enter(lambda: running_server(base_env(data, **APP)))
+        yield f"{server.url}/api/messages"
+        assert bg.run(server.service.store.references()) == []  # nothing got through
+        bg.close()
+        JwtTokenExtractor.metadataCache.pop(openid.metadata_url, None)
+        assert openid.key_fetches == 1
 
 
 def b64(value: Any) -> str:

@@ -8,7 +8,11 @@ import pytest
 from tests.e2e.harness import base_env, running_server
 from tests.fakes import teams_activities as ta
 
-APP = {"MicrosoftAppId": ta.BOT_APP_ID, "MicrosoftAppPassword": "not-a-real-secret"}
+APP = {
+    "MicrosoftAppId": ta.BOT_APP_ID,
+    "MicrosoftAppPassword": "not-a-real-secret",
+    "MicrosoftAppTenantId": ta.TENANT_ID,
+}
 
 
 @pytest.mark.parametrize(
