@@ -303,6 +303,18 @@ class Task:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """An approver's correction of a submitted answer: the report itself is never edited."""
+
+    field: str  # an Answers field (bot/corrections.py: which may be corrected)
+    before: str
+    after: str
+    reason: str
+    by: Actor
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Closure:
     outcome: CaseOutcome
     note: str
@@ -328,6 +340,7 @@ class Case:
     info_requests: tuple[InfoRequest, ...] = ()
     tasks: tuple[Task, ...] = ()
     closure: Closure | None = None
+    corrections: tuple[Correction, ...] = ()
 
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)
@@ -505,6 +518,10 @@ def case_from(d: dict[str, Any]) -> Case:
             for r in d["info_requests"]
         ),
         tasks=tuple(task_from(t) for t in d.get("tasks", ())),
+        corrections=tuple(
+            Correction(**{**c, "by": _actor(c["by"]), "at": datetime.fromisoformat(c["at"])})
+            for c in d.get("corrections", ())
+        ),
         closure=None
         if not d.get("closure")
         else Closure(

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.access import AccessEntry
 from bot.access import verify as verify_access
+from bot.corrections import CORRECTABLE
 from bot.models import CaseFile, to_plain
 from bot.policy import Policy
 from bot.service import CaseService
@@ -168,6 +169,12 @@ def summary_lines(
         f"Post: {policy.option('platforms', a.platform).label}, seen on {a.seen_on:%d %B %Y}"
         + (f", {a.link}" if a.link else ""),
         f"What it says: {a.post_text}",
+        *(
+            f"Corrected ({CORRECTABLE[c.field][0]}) by {c.by.email} on "
+            f"{c.at.astimezone(tz):%d %B %Y %H:%M}: was “{c.before}”, now “{c.after}”; "
+            f"reason: {c.reason}"
+            for c in case.corrections
+        ),
         "Categories: " + "; ".join(policy.category(c).labelled for c in a.categories),
         "Recommended: "
         + "; ".join(

@@ -31,6 +31,7 @@ class ActionId(StrEnum):
     CLOSE_CASE = "case_close"
     REOPEN_CASE = "case_reopen"
     OPEN_FILE = "case_open_file"  # evidence or a draft: answered privately with a signed link
+    CORRECT_ANSWER = "case_correct_answer"  # an approver corrects a submitted answer
 
 
 class InputId(StrEnum):
@@ -47,6 +48,9 @@ class InputId(StrEnum):
     CLOSE_OUTCOME = "close_outcome"
     CLOSE_NOTE = "close_note"
     REOPEN_REASON = "reopen_reason"
+    CORRECT_FIELD = "correct_field"
+    CORRECT_VALUE = "correct_value"
+    CORRECT_REASON = "correct_reason"
 
 
 class ViewId(StrEnum):
@@ -56,6 +60,7 @@ class ViewId(StrEnum):
     DECLINE = "decline_form"
     ASK_INFO = "ask_info_form"
     ANSWER_INFO = "answer_info_form"
+    CORRECT = "correct_form"
     TASK_DONE = "task_done_form"
     TASK_REASSIGN = "task_reassign_form"
     CLOSE = "close_form"

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.config import School
+from bot.corrections import CORRECTABLE, corrected, value_errors
 from bot.errors import (
     FormErrors,
     NotAllowed,
@@ -18,6 +19,7 @@ from bot.models import (
     Actor,
     Case,
     CaseFile,
+    Correction,
     Decision,
     DecisionKind,
     InfoRequest,
@@ -241,6 +243,45 @@ class Deciding(ServiceCore):
                 summary=f"The reporter answered: {len(answer)} characters",
                 before={"status": case.status.value, "version": case.version},
                 after={"status": status.value, "version": case.version + 1, "answer": answer},
+            )
+
+        return await self._serialised(reference, op)
+
+    async def correct_answer(
+        self, reference: str, actor: Actor, field: str, value: str, reason: str
+    ) -> Outcome:
+        """An approver corrects a submitted answer: a new timeline event with the old and new
+        value and the reason; the report as filed is kept (design 5: court-safe records)."""
+        value, reason = value.strip(), reason.strip()
+
+        async def op() -> Outcome:
+            record = await self.get(reference)
+            case = record.case
+            self._check_approver(actor, case)
+            errors = value_errors(field, value)
+            errors.update(text_errors(reason, "reason", "Say why the answer is corrected."))
+            if errors:
+                raise FormErrors(errors)
+            before = str(getattr(corrected(case.answers, case.corrections), field))
+            if before == value:
+                return Outcome(case, False, "That is what the answer says already.")
+            now = self.clock()
+            correction = Correction(field, before, value, reason, actor, now)
+            label = CORRECTABLE[field][0]
+            return await self._commit(
+                record,
+                replace(
+                    case,
+                    version=case.version + 1,
+                    corrections=(*case.corrections, correction),
+                ),
+                [Notice.CARD_UPDATE],
+                at=now,
+                actor=who(actor),
+                kind="answer_corrected",
+                summary=f"Answer corrected by {actor.email}: {label}",
+                before={field: before, "version": case.version},
+                after={field: value, "version": case.version + 1, "reason": reason},
             )
 
         return await self._serialised(reference, op)

@@ -27,6 +27,7 @@ from cards.html.base import (
     urgent_banner,
 )
 from cards.html.controls import CaseControls
+from cards.html.correction import correction_form
 from cards.html.decision import answer_controls, decision_controls
 from cards.html.follow import case_button_forms, tasks_section
 from cards.ids import ActionId, InputId
@@ -134,7 +135,16 @@ def approval_card(view: ApprovalCardView, controls: CaseControls) -> Markup:
         )
     if controls.approver and view.case_buttons:
         parts.append(tag("section", {}, heading(2, "The case"), case_button_forms(view, controls)))
+    if controls.approver and view.correctable:
+        parts.append(correction_form(view, controls))
     return tag("article", {"class": "card" + (" is-urgent" if view.urgent else "")}, join(parts))
+
+
+# The forms whose reason box is not the decline's.
+REASON_INPUTS = {
+    ActionId.REOPEN_CASE.value: InputId.REOPEN_REASON.value,
+    ActionId.CORRECT_ANSWER.value: InputId.CORRECT_REASON.value,
+}
 
 
 def _error_anchors(controls: CaseControls) -> dict[str, str]:
@@ -151,8 +161,8 @@ def _error_anchors(controls: CaseControls) -> dict[str, str]:
         "outcome": f"{InputId.CLOSE_OUTCOME.value}-0",
         "note": InputId.CLOSE_NOTE.value,
         "evidence": "case-evidence",
-        "reason": InputId.REOPEN_REASON.value
-        if action == ActionId.REOPEN_CASE
-        else InputId.REASON.value,
+        "field": InputId.CORRECT_FIELD.value,
+        "value": InputId.CORRECT_VALUE.value,
+        "reason": REASON_INPUTS.get(action, InputId.REASON.value),
     }
     return {k: by_key.get(k, k) for k in controls.errors}

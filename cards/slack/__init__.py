@@ -4,6 +4,7 @@ from cards.slack.base import SlackMessage
 from cards.slack.case import approval_card
 from cards.slack.modals import (
     close_modal,
+    correct_modal,
     notice_modal,
     reassign_modal,
     task_done_modal,
@@ -26,6 +27,7 @@ __all__ = [
     "SlackMessage",
     "approval_card",
     "close_modal",
+    "correct_modal",
     "file_link_message",
     "form_modal",
     "hint_message",

@@ -39,7 +39,7 @@ from cards.slack.base import (
     plain,
     section,
 )
-from cards.views import ActionOption, ApprovalCardView, Fact, FileRow, TaskRow
+from cards.views import ActionOption, ApprovalCardView, Button, Fact, FileRow, TaskRow
 
 
 def fact_blocks(facts: Sequence[Fact]) -> list[Block]:
@@ -179,10 +179,14 @@ def approval_card(view: ApprovalCardView) -> SlackMessage:
             bottom.extend(task_blocks(row))
     if view.closure:
         bottom.append(section(bullets(view.closure)))
-    if view.case_buttons:
+    case_buttons = list(view.case_buttons)
+    if view.correctable:
+        value = view.payload.encode()
+        case_buttons.append(Button("Correct an answer", ActionId.CORRECT_ANSWER, value))
+    if case_buttons:
         bottom.append(
             ActionsBlock(
-                block_id="case_actions", elements=[button_element(b) for b in view.case_buttons]
+                block_id="case_actions", elements=[button_element(b) for b in case_buttons]
             )
         )
     room = MAX_MESSAGE_BLOCKS - len(top) - len(bottom) - MIN_MIDDLE

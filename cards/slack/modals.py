@@ -7,6 +7,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     PlainTextInputElement,
     RadioButtonsElement,
+    StaticSelectElement,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
@@ -129,6 +130,43 @@ def close_modal(intro: str, metadata: str) -> View:
                 label=plain("Closing note, for the record"),
                 element=PlainTextInputElement(
                     action_id=InputId.CLOSE_NOTE.value, multiline=True, max_length=2000
+                ),
+            ),
+        ],
+    )
+
+
+def correct_modal(intro: str, fields: list[tuple[str, str]], metadata: str) -> View:
+    """Correct an answer: which one, the corrected value, and why (all on the case's record)."""
+    return asking_modal(
+        ViewId.CORRECT.value,
+        "Correct an answer",
+        "Correct",
+        metadata,
+        blocks=[
+            section(escape(intro)),
+            InputBlock(
+                block_id=InputId.CORRECT_FIELD.value,
+                label=plain("Which answer"),
+                element=StaticSelectElement(
+                    action_id=InputId.CORRECT_FIELD.value,
+                    placeholder=plain("Choose one"),
+                    options=[option(value, label) for value, label in fields],
+                ),
+            ),
+            InputBlock(
+                block_id=InputId.CORRECT_VALUE.value,
+                label=plain("The corrected answer"),
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=InputId.CORRECT_VALUE.value, multiline=True, max_length=3000
+                ),
+            ),
+            InputBlock(
+                block_id=InputId.CORRECT_REASON.value,
+                label=plain("Why it is corrected"),
+                element=PlainTextInputElement(
+                    action_id=InputId.CORRECT_REASON.value, multiline=True, max_length=2000
                 ),
             ),
         ],

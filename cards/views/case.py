@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from bot.config import School
+from bot.corrections import CORRECTABLE, corrected
 from bot.drafts import LETTER_SOURCE, conversation_guide, platform_route
 from bot.models import Case, CaseSummary, DecisionKind, Status, Task, TaskStatus, Urgency
 from bot.policy import Policy
@@ -58,11 +59,12 @@ def approval_card(
         status=status,
         school=school.name,
         facts=(
-            *report_facts(policy, case.answers, school),
+            *report_facts(policy, corrected(case.answers, case.corrections), school),
             Fact(
                 "Reported by",
                 f"{case.reporter.name or case.reporter.email} on {when(case.created_at, tz)}",
             ),
+            *correction_facts(case, tz, whole),
         ),
         categories=tuple(policy.category(c).labelled for c in case.answers.categories),
         evidence=tuple(
@@ -85,7 +87,23 @@ def approval_card(
         files=file_rows(case, sight),
         closure=closure_lines(case, tz) if whole else closure_status(case, tz),
         case_buttons=case_buttons(case) if whole else (),
+        correctable=whole,
     )
+
+
+def correction_facts(case: Case, tz: tzinfo, whole: bool) -> tuple[Fact, ...]:
+    """Each corrected answer, said to be corrected: the value above is the corrected one, the
+    report as filed is kept. The leads see who corrected it and why."""
+    facts = []
+    for c in case.corrections:
+        label = CORRECTABLE[c.field][0]
+        if whole:
+            by = c.by.name or c.by.email
+            text = f"{label}: by {by} on {when(c.at, tz)}, was “{c.before}”. Reason: {c.reason}"
+        else:
+            text = f"{label}: corrected on {when(c.at, tz)}"
+        facts.append(Fact("Corrected", text))
+    return tuple(facts)
 
 
 def notification_text(case: Case) -> str:

@@ -124,6 +124,7 @@ class ApprovalCardView:
     files: tuple[FileRow, ...] = ()
     closure: tuple[str, ...] = ()
     case_buttons: tuple[Button, ...] = ()  # close, reopen: for the school's approvers
+    correctable: bool = False  # an approver may correct an answer here (bot/corrections.py)
 
 
 @dataclass(frozen=True)

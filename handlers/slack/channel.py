@@ -162,6 +162,8 @@ class SlackChannel:
         bolt.action(ActionId.REOPEN_CASE.value)(self.on_reopen)
         bolt.view(ViewId.REOPEN.value)(self.on_reopen_submit)
         bolt.action(ActionId.OPEN_FILE.value)(self.on_open_file)
+        bolt.action(ActionId.CORRECT_ANSWER.value)(self.on_correct)
+        bolt.view(ViewId.CORRECT.value)(self.on_correct_submit)
         bolt.event("app_home_opened")(self.on_home_opened)
         bolt.event("message")(self.on_message)
         bolt.event("app_mention")(self.on_mention)
@@ -266,6 +268,13 @@ class SlackChannel:
 
     async def on_reopen_submit(self, ack: Ack, body: Body) -> None:
         await self.follow.submit_reopen(ack, body)
+
+    async def on_correct(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.open_correct(body)
+
+    async def on_correct_submit(self, ack: Ack, body: Body) -> None:
+        await self.follow.submit_correct(ack, body)
 
     async def on_open_file(self, ack: Ack, body: Body) -> None:
         await ack()

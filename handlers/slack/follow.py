@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.corrections import CORRECTABLE
 from bot.errors import BotError, FormErrors
 from bot.models import Actor, Case, Task
 from bot.service import CaseService, Outcome
@@ -35,6 +36,11 @@ TASK_DONE_INPUTS = {"result": InputId.TASK_RESULT, "reference": InputId.TASK_REF
 REASSIGN_INPUTS = {"owner": InputId.TASK_OWNER}
 CLOSE_INPUTS = {"outcome": InputId.CLOSE_OUTCOME, "note": InputId.CLOSE_NOTE}
 REOPEN_INPUTS = {"reason": InputId.REOPEN_REASON}
+CORRECT_INPUTS = {
+    "value": InputId.CORRECT_VALUE,
+    "field": InputId.CORRECT_FIELD,
+    "reason": InputId.CORRECT_REASON,
+}
 
 
 def modal_errors(exc: FormErrors, inputs: Mapping[str, InputId]) -> dict[str, str]:
@@ -223,11 +229,40 @@ class FollowThrough:
         if not school.is_approver(actor.email):
             await self._whisper(
                 body,
-                f"Only {school.name}'s approvers can close or reopen {case.reference}. "
-                "Nothing was changed.",
+                f"Only {school.name}'s approvers can close, reopen or correct "
+                f"{case.reference}. Nothing was changed.",
             )
             return None
         return payload, case
+
+    async def open_correct(self, body: Body) -> None:
+        found = await self._approver_case(body)
+        if found is None:
+            return
+        payload, case = found
+        intro = (
+            f"Correct an answer of {case.reference}. The report as filed is kept; the case "
+            "shows the corrected answer, and the correction goes on its record with your reason."
+        )
+        fields = [(field, label) for field, (label, _) in CORRECTABLE.items()]
+        modal = render.correct_modal(intro, fields, payload.encode())
+        await self.client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    async def submit_correct(self, ack: Ack, body: Body) -> None:
+        metadata, values, actor = await self._submitted(body)
+        payload = CasePayload.decode(metadata)
+        await answer_modal(
+            ack,
+            payload.reference,
+            self.service.correct_answer(
+                payload.reference,
+                actor,
+                str(values.get(InputId.CORRECT_FIELD.value) or ""),
+                str(values.get(InputId.CORRECT_VALUE.value) or ""),
+                str(values.get(InputId.CORRECT_REASON.value) or ""),
+            ),
+            CORRECT_INPUTS,
+        )
 
     async def open_close(self, body: Body) -> None:
         found = await self._approver_case(body)

@@ -42,6 +42,7 @@ DONE: dict[str, str] = {
     ActionId.POST_REMOVED: "Noted: the post has been removed.",
     ActionId.CLOSE_CASE: "The case is closed.",
     ActionId.REOPEN_CASE: "The case is reopened.",
+    ActionId.CORRECT_ANSWER: "The answer is corrected; the report as filed is kept.",
     "evidence": "The screenshots are kept as evidence (5.1.7).",
 }
 
@@ -62,6 +63,7 @@ class CasePages:
             ActionId.POST_REMOVED: self.removed,
             ActionId.CLOSE_CASE: self.close,
             ActionId.REOPEN_CASE: self.reopen,
+            ActionId.CORRECT_ANSWER: self.correct,
         }
 
     def mount(self, app: web.Application) -> None:
@@ -300,6 +302,16 @@ class CasePages:
     async def reopen(self, ref: str, actor: Actor, form: Submitted, value: str) -> Outcome:
         CasePayload.decode(value)
         return await self.service.reopen(ref, actor, form.one(InputId.REOPEN_REASON))
+
+    async def correct(self, ref: str, actor: Actor, form: Submitted, value: str) -> Outcome:
+        CasePayload.decode(value)
+        return await self.service.correct_answer(
+            ref,
+            actor,
+            form.one(InputId.CORRECT_FIELD),
+            form.one(InputId.CORRECT_VALUE),
+            form.one(InputId.CORRECT_REASON),
+        )
 
 
 TASK_ACTIONS = frozenset(

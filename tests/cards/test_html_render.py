@@ -94,7 +94,12 @@ async def test_approval_card_for_the_approver(policy, trust, make_answers, servi
     markup = html.approval_card(view, controls(approver=True, upload=POST))
     assert_golden("card-decidable", markup)
     page = parse(markup)
-    assert page.buttons() == {ActionId.APPROVE, ActionId.DECLINE, ActionId.ASK_INFO}
+    assert page.buttons() == {
+        ActionId.APPROVE,
+        ActionId.DECLINE,
+        ActionId.ASK_INFO,
+        ActionId.CORRECT_ANSWER,
+    }
     ticked = [a["value"] for t, a in page.elements if "checked" in a]
     assert ticked == ["discuss", "retain_evidence"]
     assert "<img" not in markup and "&lt;img src=x onerror=1&gt;" in markup
@@ -144,6 +149,7 @@ async def test_approved_card_with_tasks_files_and_close(
         ActionId.TASK_DONE,
         ActionId.TASK_REASSIGN,
         ActionId.CLOSE_CASE,
+        ActionId.CORRECT_ANSWER,
     }
     assert "Warning letter (5.1.1): not made yet" in page.all_text()
     assert "/cases/OAK-2026-0001/file?f=OAK-2026-0001%3Aletter%3Awarning-letter" in markup
@@ -155,7 +161,7 @@ async def test_closed_card_offers_reopen(policy, trust, make_answers, service, c
     closed = await service.close(case.reference, HEAD, "no_further_action", "Nothing to do")
     markup = html.approval_card(card(closed.case, policy, trust, clock), controls(approver=True))
     assert_golden("card-closed", markup)
-    assert parse(markup).buttons() == {ActionId.REOPEN_CASE}
+    assert parse(markup).buttons() == {ActionId.REOPEN_CASE, ActionId.CORRECT_ANSWER}
     assert out.applied and "Closed by Hana Head" in markup
 
 

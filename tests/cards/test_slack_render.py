@@ -181,7 +181,8 @@ def test_a_decided_card_has_no_actions_and_says_who_decided(case, policy, trust)
     parsed(blocks)
     assert not [b for b in blocks if b["type"] == "input"]
     ids = {e.get("action_id") for b in blocks for e in b.get("elements", [])}
-    assert ids - {None} == {ActionId.CLOSE_CASE}  # no decision buttons: only closing is left
+    # no decision buttons: only closing (and correcting an answer) is left
+    assert ids - {None} == {ActionId.CLOSE_CASE, ActionId.CORRECT_ANSWER}
     assert "Approved by Hana Head on 26 Nov 2026, 09:30" in json.dumps(blocks)
     assert card.text == "Report OAK-2026-0007: decision made"
 
@@ -350,7 +351,7 @@ def test_a_closed_card_shows_the_outcome_and_reopen_only(case, policy, trust):
     text = json.dumps(blocks)
     assert "Closed by Hana Head on 26 Nov 2026, 09:30: Referred to the police." in text
     ids = {e.get("action_id") for b in blocks for e in b.get("elements", [])} - {None}
-    assert ids == {ActionId.REOPEN_CASE}
+    assert ids == {ActionId.REOPEN_CASE, ActionId.CORRECT_ANSWER}
 
 
 def test_reminders_notes_modals_links_and_the_register_are_valid(case, policy, trust):

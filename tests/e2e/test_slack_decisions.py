@@ -99,7 +99,8 @@ async def test_decline_asks_for_a_reason_in_a_modal(world: World) -> None:
     assert case.status is Status.DECLINED and case.decision.kind is DecisionKind.DECLINED
     assert case.decision.reason == "Not about our school"
     buttons = [e.get("action_id") for b in update.args["blocks"] for e in b.get("elements", [])]
-    assert [a for a in buttons if a] == ["case_close"]  # declined: closing is all that is left
+    # declined: closing (and correcting an answer) is all that is left
+    assert [a for a in buttons if a] == ["case_close", "case_correct_answer"]
     told = json.dumps(posted_to(w, TEACHER)[-1]["blocks"])
     # need to know: the reporter learns the decision, not its reasons
     assert "decided not to take action" in told and "Not about our school" not in told
