@@ -93,7 +93,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
         from handlers.demo import demo_guard
 
         guards.append(demo_guard)  # first: nothing from off this machine reaches the demo
-    if settings.slack.enabled:
+    if settings.slack.enabled and not settings.slack_socket_mode:
         from handlers.slack.failures import slack_guard
 
         guards.append(slack_guard(settings.slack_signing_secret))

@@ -449,6 +449,10 @@ class Settings:
 
     @property
     def slack(self) -> Platform:
+        if self.slack_socket_mode:
+            return Platform(
+                "Slack", True, "Socket Mode (SLACK_APP_TOKEN is set; POST /slack/events is off)"
+            )
         missing = [
             n
             for n, v in (
@@ -457,11 +461,15 @@ class Settings:
             )
             if not v
         ]
-        if self.slack_bot_token and self.slack_app_token:
-            return Platform("Slack", True, "Socket Mode (SLACK_APP_TOKEN is set)")
         if missing:
             return Platform("Slack", False, f"{' and '.join(missing)} not set")
         return Platform("Slack", True, "HTTP mode at POST /slack/events")
+
+    @property
+    def slack_socket_mode(self) -> bool:
+        """Socket Mode needs the bot token and the app-level token only: Slack's requests come
+        over the socket the bot opens, so there is nothing to sign and no route to mount."""
+        return bool(self.slack_bot_token and self.slack_app_token)
 
     @property
     def teams(self) -> Platform:

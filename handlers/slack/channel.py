@@ -10,6 +10,8 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -50,14 +52,40 @@ Body = dict[str, Any]
 
 
 def make_bolt_app(settings: Settings, client: AsyncWebClient) -> AsyncApp:
-    """An AsyncApp that acks first and runs listeners after (Slack wants an answer within 3 s)."""
-    return AsyncApp(
+    """An AsyncApp that acks first and runs listeners after (Slack wants an answer within 3 s).
+    In Socket Mode nothing is signed (the requests come over the bot's own connection), so
+    Bolt is not asked to check signatures: without a secret it refused to start."""
+    bolt = AsyncApp(
         # Named, or Bolt finds a name with inspect.stack(): a quarter of a second at start-up.
         name="post-concerns",
         signing_secret=settings.slack_signing_secret,
         client=client,
         process_before_response=False,
+        request_verification_enabled=not settings.slack_socket_mode,
     )
+    if settings.slack_team_id or settings.slack_enterprise_id:
+        bolt.middleware(pinned(settings.slack_team_id, settings.slack_enterprise_id))
+    return bolt
+
+
+def pinned(team_id: str, enterprise_id: str) -> Callable[..., Awaitable[Any]]:
+    """Bolt middleware: only requests from SLACK_TEAM_ID (and SLACK_ENTERPRISE_ID) go on. An
+    org-wide Enterprise Grid payload may carry no team: its organisation must then match."""
+
+    async def pin(
+        req: AsyncBoltRequest, resp: BoltResponse, next_: Callable[[], Awaitable[Any]]
+    ) -> BoltResponse | None:
+        context = req.context
+        team_ok = not team_id or context.team_id == team_id
+        if team_id and not context.team_id and enterprise_id:
+            team_ok = context.enterprise_id == enterprise_id
+        enterprise_ok = not enterprise_id or context.enterprise_id == enterprise_id
+        if team_ok and enterprise_ok:
+            return await next_()
+        log.warning("refused a Slack request from a workspace this bot is not pinned to")
+        return BoltResponse(status=403, body="This workspace is not served by this bot.")
+
+    return pin
 
 
 def make_client(settings: Settings) -> AsyncWebClient:
@@ -113,11 +141,12 @@ class SlackChannel:
         return self._http
 
     def mount(self, app: web.Application) -> None:
-        mount_bolt(app, self.bolt)
+        if not self.settings.slack_socket_mode:  # Socket Mode takes nothing over HTTP
+            mount_bolt(app, self.bolt)
 
     async def start(self) -> None:
         self.http()
-        if self.settings.slack_app_token:
+        if self.settings.slack_socket_mode:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
             self._socket = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
