@@ -22,7 +22,13 @@ from cards.teams.base import (
     text,
 )
 from cards.teams.case import approval_card, approval_refresh
-from cards.teams.follow import close_form, reassign_form, reopen_form, task_done_form
+from cards.teams.follow import (
+    close_form,
+    correct_form,
+    reassign_form,
+    reopen_form,
+    task_done_form,
+)
 from cards.teams.notes import case_list_card, link_card, message_card, note_card, welcome_card
 from cards.teams.report import form_card, receipt_card, summary_card
 
@@ -46,6 +52,7 @@ __all__ = [
     "card",
     "case_list_card",
     "close_form",
+    "correct_form",
     "form_card",
     "invoke_card",
     "link_card",

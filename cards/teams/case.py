@@ -27,7 +27,7 @@ from cards.teams.base import (
     text,
     view_button,
 )
-from cards.views import ApprovalCardView, Fact, FileRow, TaskRow
+from cards.views import ApprovalCardView, Button, Fact, FileRow, TaskRow
 
 MAX_REFRESH_USERS = 60  # Teams ignores refresh.userIds beyond 60 people
 
@@ -202,4 +202,7 @@ def approval_card(
         actions = [view_button(b, ON_CASE) for b in view.case_buttons]
     else:
         actions = []
+    if for_approver and view.correctable:
+        fix = Button("Correct an answer", ActionId.CORRECT_ANSWER, view.payload.encode())
+        actions.append(view_button(fix, ON_CASE))
     return card(body, actions, approval_refresh(view, approver_ids), full_width=True)

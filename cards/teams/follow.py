@@ -173,3 +173,54 @@ def reopen_form(reference: str, case_payload: str, error: str | None = None) -> 
         _cancel(case_payload),
     ]
     return card(body, actions)
+
+
+def correct_form(
+    reference: str,
+    case_payload: str,
+    fields: list[tuple[str, str]],
+    values: Mapping[str, Any] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> Card:
+    """Correct an answer: which one, the corrected value, and why (the filed report is kept)."""
+    values, errors = values or {}, errors or {}
+    body: list[Element] = [
+        heading(f"Correct an answer of {reference}"),
+        text(
+            "The report as filed is kept; the case shows the corrected answer, and the "
+            "correction goes on its record with your reason.",
+            subtle=True,
+        ),
+    ]
+    which: Element = {
+        "type": "Input.ChoiceSet",
+        "id": InputId.CORRECT_FIELD.value,
+        "label": "Which answer",
+        "isRequired": True,
+        "errorMessage": "Choose the answer to correct.",
+        "choices": [{"title": label, "value": value} for value, label in fields],
+    }
+    if values.get(InputId.CORRECT_FIELD):
+        which["value"] = str(values[InputId.CORRECT_FIELD])
+    body += _with_error(which, errors.get("field"))
+    value = _box(
+        InputId.CORRECT_VALUE,
+        "The corrected answer",
+        required=False,
+        multiline=True,
+        max_length=3000,
+        value=str(values.get(InputId.CORRECT_VALUE) or ""),
+    )
+    body += _with_error(value, errors.get("value"))
+    reason = _box(
+        InputId.CORRECT_REASON,
+        "Why it is corrected",
+        multiline=True,
+        value=str(values.get(InputId.CORRECT_REASON) or ""),
+    )
+    body += _with_error(reason, errors.get("reason"))
+    actions = [
+        execute("Correct the answer", ViewId.CORRECT, {CASE: case_payload}, "positive"),
+        _cancel(case_payload),
+    ]
+    return card(body, actions)

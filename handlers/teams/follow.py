@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from bot.corrections import CORRECTABLE
 from bot.errors import BotError, FormErrors
 from bot.models import Actor, Case, Task
 from bot.service import CaseService, Outcome
@@ -20,6 +21,9 @@ log = logging.getLogger(__name__)
 
 Data = Mapping[str, Any]
 Verb = Callable[[Actor, Data, Mode], Awaitable[Card]]
+
+
+CORRECT_FIELDS = [(field, label) for field, (label, _) in CORRECTABLE.items()]
 
 
 def back_of(data: Data) -> str:
@@ -67,6 +71,8 @@ class FollowThrough:
             ViewId.CLOSE: self.close,
             ActionId.REOPEN_CASE: self.reopen_form,
             ViewId.REOPEN: self.reopen,
+            ActionId.CORRECT_ANSWER: self.correct_form,
+            ViewId.CORRECT: self.correct,
             ActionId.OPEN_FILE: self.open_file,
         }
 
@@ -263,8 +269,8 @@ class FollowThrough:
         school = self.service.school_of(case)
         if not school.is_approver(actor.email):
             note = (
-                f"Only {school.name}'s approvers can close or reopen {case.reference}. "
-                "Nothing was changed."
+                f"Only {school.name}'s approvers can close, reopen or correct "
+                f"{case.reference}. Nothing was changed."
             )
             return await self.answer(case, actor, back_of(data), note)
         return case
@@ -342,3 +348,31 @@ class FollowThrough:
             return await self.cards.for_person(case, actor, link=(f"Open {name}", url))
         again = views.Button("Get a new link", ActionId.OPEN_FILE, payload.encode())
         return teams.link_card(views.file_link(name, url), url, again)
+
+    # correcting an answer
+
+    async def correct_form(self, actor: Actor, data: Data, mode: Mode) -> Card:
+        case = await self.approvers_case(actor, data)
+        if not isinstance(case, Case):
+            return case
+        payload = CasePayload(case.reference, case.version).encode()
+        return teams.correct_form(case.reference, payload, CORRECT_FIELDS)
+
+    async def correct(self, actor: Actor, data: Data, mode: Mode) -> Card:
+        payload = CasePayload.decode(data.get(teams.CASE))
+        try:
+            outcome = await self.service.correct_answer(
+                payload.reference,
+                actor,
+                text_of(data, InputId.CORRECT_FIELD),
+                text_of(data, InputId.CORRECT_VALUE),
+                text_of(data, InputId.CORRECT_REASON),
+            )
+        except FormErrors as exc:
+            return teams.correct_form(
+                payload.reference, payload.encode(), CORRECT_FIELDS, data, exc.errors
+            )
+        except BotError as exc:
+            return await self.refused(payload.reference, actor, teams.ON_CASE, exc)
+        done = "The answer is corrected; the report as filed is kept."
+        return await self.after(outcome, actor, teams.ON_CASE, done)

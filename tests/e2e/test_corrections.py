@@ -1,5 +1,6 @@
 """Correcting an answer end to end: in Slack (button, modal) and on the web case page; a timeline
-event with the old and new value and the reason, and the card re-rendered with the correction."""
+event with the old and new value and the reason, and the card re-rendered with the correction;
+in Teams too (its button, the form card, the reason required)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from bot.timeline import verify
 from tests.e2e.slack_support import World, card_of, file_report, world
+from tests.e2e.teams_support import HEAD as TEAMS_HEAD
+from tests.e2e.teams_support import TEACHER, teams_world
 from tests.e2e.test_slack_follow_through import (
     modal_from,
     press,
@@ -116,3 +119,39 @@ async def test_an_approver_corrects_an_answer_on_the_web(tmp_path: Path) -> None
         )
         assert status == 403
         assert len((await server.service.get(ref)).case.corrections) == 1
+
+
+async def test_an_approver_corrects_an_answer_in_teams(tmp_path: Path) -> None:
+    async with teams_world(tmp_path / "data") as teams:
+        for user in (TEACHER, TEAMS_HEAD):
+            await teams.install(user)
+        await teams.report(TEACHER)
+        service = teams.server.service
+        [ref] = await service.store.references()
+        case = (await service.get(ref)).case
+        button = {"case": f"{ref}:{case.version}", "back": "case"}
+        heads_card = await teams.execute(TEAMS_HEAD, "case_refresh", {"case": button["case"]})
+        assert CORRECT in json.dumps(heads_card)  # the approver's copy offers it
+        teachers_card = await teams.execute(TEACHER, "case_refresh", {"case": button["case"]})
+        assert CORRECT not in json.dumps(teachers_card)
+
+        refused = await teams.execute(TEACHER, CORRECT, button)
+        assert "approvers can close, reopen or correct" in json.dumps(refused)
+        form = await teams.execute(TEAMS_HEAD, CORRECT, button)
+        [submit] = [a for a in form["actions"] if a["verb"] == "correct_form"]
+        answers = {"correct_field": "author_name", "correct_value": "Jo Bloggs"}
+        again = await teams.execute(TEAMS_HEAD, "correct_form", {**submit["data"], **answers})
+        assert "Say why the answer is corrected." in json.dumps(again)
+        assert (await service.get(ref)).case.corrections == ()
+        reason = {"correct_reason": "The reporter named the parent later"}
+        done = await teams.execute(
+            TEAMS_HEAD, "correct_form", {**submit["data"], **answers, **reason}
+        )
+        shown = json.dumps(done, ensure_ascii=False)
+        assert "The answer is corrected; the report as filed is kept." in shown
+        assert "Jo Bloggs" in shown and "Corrected" in shown
+        record = await service.get(ref)
+        [event] = [e for e in record.timeline if e.kind == "answer_corrected"]
+        assert event.before["author_name"] == "" and event.after["author_name"] == "Jo Bloggs"
+        assert event.after["reason"] == "The reporter named the parent later"
+        assert record.case.answers.author_name == ""
