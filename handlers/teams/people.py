@@ -18,10 +18,11 @@ from bot.storage.port import Store
 log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
-USERS = "teams_users"  # Teams id (29:...) -> email, name, aad id: saves a roster call per turn
-REFS = "teams_refs"  # email -> how to message that person proactively
+USERS = "teams_users"  # tenant:aadObjectId -> email, name, Teams id, when the roster said so
+REFS = "teams_refs"  # email -> how to message that person proactively (and who they are)
 CHANNELS = "teams_channels"  # channel id (19:...) -> a reference to post there
 MISS_TTL = 60.0
+EMAIL_TTL = 300.0  # an email from the roster is believed this long (seconds), then asked again
 
 
 class UnknownPerson(Exception):
@@ -65,6 +66,29 @@ def tenant_of(activity: Any) -> str:
     return tenant or getattr(activity.conversation, "tenant_id", None) or ""
 
 
+def person_key(tenant_id: str, aad_id: str, user_id: str) -> str:
+    """Who someone is: their Microsoft Entra tenant and object id (an email can be changed or
+    claimed; these cannot). Without them (the Emulator's demo traffic), their Teams id."""
+    if tenant_id and aad_id:
+        return f"{tenant_id.lower()}:{aad_id.lower()}"
+    return f"id:{user_id}"
+
+
+def key_of(activity: Any) -> str:
+    user = activity.from_property
+    return person_key(tenant_of(activity), user.aad_object_id or "", user.id)
+
+
+def same_person(old: dict[str, Any], activity: Any) -> bool:
+    """Whether a stored reference is this activity's person: by tenant and object id when
+    both sides have them, else by Teams id."""
+    user = activity.from_property
+    tenant, aad = tenant_of(activity), user.aad_object_id or ""
+    if old.get("tenant_id") and old.get("aad_id") and tenant and aad:
+        return (old["tenant_id"].lower(), old["aad_id"].lower()) == (tenant.lower(), aad.lower())
+    return old.get("user_id") == user.id
+
+
 def channel_of(activity: Any) -> str:
     data = activity.channel_data or {}
     channel = (data.get("channel") or {}).get("id") if isinstance(data, dict) else None
@@ -90,24 +114,29 @@ class People:
         self.store = store
         # Per-process copies of what this class writes: every invoke needs them, and a store
         # read each time costs more than the rest of the turn. The store stays the record.
-        self._actors: dict[str, Actor] = {}
+        self._actors: dict[str, tuple[float, Actor]] = {}  # person key -> (when, actor)
         self._refs: dict[str, dict[str, Any]] = {}
         self._missing: dict[str, float] = {}  # email -> when we last found no reference
         self._channels: set[str] = set()
 
     async def actor(self, turn_context: TurnContext) -> Actor:
-        """The person behind this activity; their email from the roster, once per person."""
+        """The person behind this activity, keyed by tenant and object id; their email from
+        the roster, believed for EMAIL_TTL seconds (an address can be reassigned)."""
         user = turn_context.activity.from_property
-        if user.id in self._actors:
-            return self._actors[user.id]
-        known = await self.store.get_value(USERS, user.id)
-        if known is None:
-            known = await self._look_up(turn_context, user.id)
+        key = key_of(turn_context.activity)
+        now = time.time()
+        cached = self._actors.get(key)
+        if cached and now - cached[0] < EMAIL_TTL and cached[1].user_id == user.id:
+            return cached[1]
+        known = await self.store.get_value(USERS, key)
+        fresh = known is not None and known.get("user_id") == user.id
+        if not fresh or not 0 <= now - float(known.get("at", 0)) < EMAIL_TTL:
+            known = await self._look_up(turn_context, key, user.id)
         actor = Actor(PLATFORM, user.id, known["email"], known.get("name") or user.name or "")
-        self._actors[user.id] = actor
+        self._actors[key] = (float(known["at"]), actor)
         return actor
 
-    async def _look_up(self, turn_context: TurnContext, user_id: str) -> dict[str, Any]:
+    async def _look_up(self, turn_context: TurnContext, key: str, user_id: str) -> dict[str, Any]:
         try:
             member = await TeamsInfo.get_member(turn_context, user_id)
         except Exception as exc:  # the connector's error types vary; the user gets one message
@@ -116,8 +145,14 @@ class People:
         email = (member.email or member.user_principal_name or "").lower()
         if not email:
             raise UnknownPerson(user_id)
-        value = {"email": email, "name": member.name or "", "aad_id": member.aad_object_id or ""}
-        await self.store.put_value(USERS, user_id, value)
+        value = {
+            "email": email,
+            "name": member.name or "",
+            "aad_id": member.aad_object_id or "",
+            "user_id": user_id,
+            "at": time.time(),
+        }
+        await self.store.put_value(USERS, key, value)
         return value
 
     async def remember(self, turn_context: TurnContext, actor: Actor) -> bool:
@@ -130,6 +165,13 @@ class People:
         if channel and channel not in self._channels:
             await self._remember_channel(channel, reference)
         old = await self._ref(actor.email)
+        if old and not same_person(old, activity):
+            # Someone else now has (or claims) this email: the reference stays the first
+            # person's, so their cards cannot be redirected. Who is not logged: ids only.
+            log.warning(
+                "kept the Teams reference of %s: another person has that email now", old["user_id"]
+            )
+            return False
         if old and unchanged(old, activity, personal):
             return False  # the usual case: skip serializing the reference on every turn
         kept = (old or {}).get("reference")
@@ -186,7 +228,8 @@ class People:
         reach = await self.reach(email) if email else None
         if reach is None:
             return Actor(PLATFORM, "", email)
-        known = await self.store.get_value(USERS, reach.user_id) or {}
+        key = person_key(reach.tenant_id, reach.aad_id, reach.user_id)
+        known = await self.store.get_value(USERS, key) or {}
         return Actor(PLATFORM, reach.user_id, email, str(known.get("name") or ""))
 
     async def channel(self, channel_id: str) -> ConversationReference | None:

@@ -56,8 +56,9 @@ async def test_install_keeps_the_reference_by_email_and_welcomes_once(world):
     assert stored["user_id"] == TEACHER.id and stored["aad_id"] == TEACHER.aad_object_id
     assert stored["reference"]["conversation"]["id"] == chat(TEACHER).id
     assert stored["reference"]["serviceUrl"] == world.url
-    user = await world.server.service.store.get_value("teams_users", TEACHER.id)
-    assert user["email"] == TEACHER.email
+    key = f"{ta.TENANT_ID}:{TEACHER.aad_object_id}"  # people by tenant and object id
+    user = await world.server.service.store.get_value("teams_users", key)
+    assert user["email"] == TEACHER.email and user["user_id"] == TEACHER.id
     [welcome] = world.connector.sent()
     card = sent_card(welcome)
     assert card["actions"][0]["verb"] == "report_open"
