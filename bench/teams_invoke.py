@@ -140,6 +140,7 @@ async def run(total: int, levels: Sequence[int] = LEVELS) -> dict[str, Any]:
                 "PORT": str(real_port),
                 "DATA_DIR": str(Path(tmp) / "data"),
                 "TRUST_CONFIG": str(EXAMPLE_TRUST),
+                "DEMO_MODE": "1",  # unauthenticated Teams, as the Emulator talks to it
             }
             real = spawn(["app.py"], real_env)
             bare = spawn(["-m", "bench.teams_invoke", "--serve-bare", str(bare_port)], {})

@@ -46,3 +46,18 @@ async def test_malformed_requests_are_refused_plainly(tmp_path):
                 assert r.status == 400
             async with http.post(url, json={"text": "no type"}) as r:
                 assert r.status == 400
+
+
+async def test_a_malformed_activity_is_logged_by_its_type_only(tmp_path, caplog):
+    """The review's finding: the exception's repr quoted the activity before anyone was
+    authenticated. Here the odd field carries a person's name and email."""
+    who = f"{ta.TEACHER.name} <{ta.TEACHER.email}>"
+    payload = ta.message_from("report", ta.TEACHER, ta.TEACHER_CHAT, "http://127.0.0.1:9/")
+    async with running_server(base_env(tmp_path / "data")) as server:
+        async with aiohttp.ClientSession() as http:
+            for bad in ({**payload, "from": [who]}, {**payload, "conversation": who}):
+                async with http.post(f"{server.url}/api/messages", json=bad) as r:
+                    assert r.status == 400
+    lines = [r.getMessage() for r in caplog.records if "cannot be read" in r.getMessage()]
+    assert lines and all(line.endswith(("Error", "Exception")) for line in lines), lines
+    assert not any(r.exc_info for r in caplog.records if "cannot be read" in r.getMessage())
