@@ -1,7 +1,7 @@
 """Pure renderers from the view models to Slack Block Kit, through slack_sdk.models."""
 
 from cards.slack.base import SlackMessage
-from cards.slack.case import approval_card
+from cards.slack.case import approval_card, case_modal
 from cards.slack.modals import (
     close_modal,
     correct_modal,
@@ -26,6 +26,7 @@ __all__ = [
     "OfferedFile",
     "SlackMessage",
     "approval_card",
+    "case_modal",
     "close_modal",
     "correct_modal",
     "file_link_message",

@@ -17,7 +17,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
     StaticSelectElement,
 )
+from slack_sdk.models.views import View
 
+from cards import views
 from cards.ids import ActionId, CasePayload, InputId
 from cards.slack.base import (
     MAX_FIELD_TEXT,
@@ -26,6 +28,7 @@ from cards.slack.base import (
     MAX_MESSAGE_BLOCKS,
     MAX_OPTIONS,
     MAX_SELECT_OPTIONS,
+    MAX_TITLE,
     MIN_MIDDLE,
     SlackMessage,
     bullets,
@@ -193,3 +196,14 @@ def approval_card(view: ApprovalCardView) -> SlackMessage:
     files = file_blocks(view.files, view.evidence, room)
     room = MAX_MESSAGE_BLOCKS - len(top) - len(bottom) - len(files)
     return SlackMessage(view.notification, [*top, *fit(middle, room), *files, *bottom])
+
+
+def case_modal(view: ApprovalCardView) -> View:
+    """A case opened from the register, as this person may see it, to read."""
+    card = approval_card(views.read_only(view))
+    return View(
+        type="modal",
+        title=plain(view.reference, MAX_TITLE),
+        close=plain("Close", MAX_TITLE),
+        blocks=card.blocks,
+    )

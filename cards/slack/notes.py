@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     RichTextBlock,
     RichTextElementParts,
     RichTextSectionElement,
+    SectionBlock,
 )
 from slack_sdk.models.views import View
 
@@ -26,10 +27,11 @@ from cards.slack.base import (
     context,
     escape,
     fit,
+    mrkdwn,
     plain,
     section,
 )
-from cards.views import CaseListView, NoteView
+from cards.views import Button, CaseListView, NoteView
 
 
 def note_message(view: NoteView, button: ActionId | None = None) -> SlackMessage:
@@ -95,14 +97,17 @@ def home_view(cases: CaseListView, intro: str) -> View:
         section(f"*{escape(cases.title)}*"),
     ]
     rows = [
-        section(
-            f"*{r.reference}* · {escape(r.school)}\n{escape(r.status)} · {escape(r.urgency)} · "
-            f"{escape(r.age)}"
-            + (
-                f" · :warning: {r.overdue} overdue task{'s' if r.overdue > 1 else ''}"
-                if r.overdue
-                else ""
-            )
+        SectionBlock(
+            text=mrkdwn(
+                f"*{r.reference}* · {escape(r.school)}\n{escape(r.status)} · {escape(r.urgency)} · "
+                f"{escape(r.age)}"
+                + (
+                    f" · :warning: {r.overdue} overdue task{'s' if r.overdue > 1 else ''}"
+                    if r.overdue
+                    else ""
+                )
+            ),
+            accessory=button_element(Button("Open", ActionId.VIEW_CASE, r.reference)),
         )
         for r in cases.rows
     ]

@@ -1,6 +1,6 @@
 """One view model per screen, built from the core's records by pure functions."""
 
-from cards.views.case import approval_card, case_list, notification_text
+from cards.views.case import approval_card, case_list, notification_text, read_only
 from cards.views.models import (
     DATE_REFERENCES,
     OUTCOME_CHOICES,
@@ -62,6 +62,7 @@ __all__ = [
     "letter_note",
     "notification_text",
     "receipt_view",
+    "read_only",
     "reminder",
     "reporter_update",
     "retention_due",

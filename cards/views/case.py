@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, tzinfo
 
 from bot.config import School
@@ -252,4 +253,18 @@ def case_list(
             if r.status.is_open or (r.closed_at and (now - r.closed_at).days <= 30)
         ),
         empty="No open cases.",
+    )
+
+
+def read_only(view: ApprovalCardView) -> ApprovalCardView:
+    """The card to look at, without its controls (a case opened from the register): deciding,
+    tasks and files are done on the card where it lives."""
+    return replace(
+        view,
+        decidable=False,
+        case_buttons=(),
+        correctable=False,
+        evidence=tuple(f.label for f in view.files) or view.evidence,  # listed, no buttons
+        files=(),
+        tasks=tuple(replace(t, buttons=()) for t in view.tasks),
     )

@@ -192,6 +192,7 @@ class SlackChannel:
         bolt.view(ViewId.REOPEN.value)(self.on_reopen_submit)
         bolt.action(ActionId.OPEN_FILE.value)(self.on_open_file)
         bolt.action(ActionId.CORRECT_ANSWER.value)(self.on_correct)
+        bolt.action(ActionId.VIEW_CASE.value)(self.on_view_case)
         bolt.view(ViewId.CORRECT.value)(self.on_correct_submit)
         bolt.event("app_home_opened")(self.on_home_opened)
         bolt.event("message")(self.on_message)
@@ -297,6 +298,10 @@ class SlackChannel:
 
     async def on_reopen_submit(self, ack: Ack, body: Body) -> None:
         await self.follow.submit_reopen(ack, body)
+
+    async def on_view_case(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.view_case(body)
 
     async def on_correct(self, ack: Ack, body: Body) -> None:
         await ack()

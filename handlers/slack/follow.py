@@ -8,16 +8,19 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.access import AccessKind
 from bot.corrections import CORRECTABLE
 from bot.errors import BotError, FormErrors
 from bot.models import Actor, Case, Task
 from bot.service import CaseService, Outcome
 from bot.service.files import CaseFiles, FileKind
+from bot.sight import NOT_YOURS
 from cards import slack as render
 from cards import views
 from cards.ids import CasePayload, InputId, TaskPayload, ViewId
 from handlers.slack.decisions import whisper
 from handlers.slack.payloads import (
+    action_value,
     case_payload,
     file_payload,
     state_values,
@@ -320,6 +323,32 @@ class FollowThrough:
             self.service.reopen(payload.reference, actor, reason),
             REOPEN_INPUTS,
         )
+
+    # looking at a case
+
+    async def view_case(self, body: Body) -> None:
+        """A case opened from the register (the Home tab), as this person may see it: a
+        deliberate look, so it goes in the case's access log."""
+        reference = str(action_value(body))
+        actor = await self.directory.actor(user_id(body))
+        try:
+            case = (await self.service.get(reference)).case
+        except (BotError, ValueError):
+            modal = render.notice_modal("No such case", f"There is no case {reference[:40]}.")
+            await self.client.views_open(trigger_id=body["trigger_id"], view=modal)
+            return
+        sight = self.service.sight(actor, case)
+        if not sight.any:
+            refusal = render.notice_modal(case.reference, NOT_YOURS.format(reference=reference))
+            await self.client.views_open(trigger_id=body["trigger_id"], view=refusal)
+            return
+        service = self.service
+        school = service.school_of(case)
+        view = views.approval_card(
+            case, service.policy, school, service.trust.tz, service.clock(), sight
+        )
+        await service.record_access(case.reference, actor, AccessKind.CASE_VIEWED)
+        await self.client.views_open(trigger_id=body["trigger_id"], view=render.case_modal(view))
 
     # files
 
