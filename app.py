@@ -208,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, StorageUnavailable) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if not exc.filename:  # not a file the person named: a real fault, with its traceback
+            raise
+        # A file or folder given on the command line or in a setting that cannot be used.
+        print(f"Error: {exc.filename}: {(exc.strerror or str(exc)).lower()}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -199,7 +199,11 @@ def load_trust(path: Path) -> Trust:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(source, "-", "the trust file does not exist") from None
+        raise ConfigError(
+            "TRUST_CONFIG",
+            source,
+            "the trust file does not exist (start from trust.example.toml)",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "-", f"not valid TOML ({exc})") from None
     return parse_trust(raw, source, Path(path).parent)

@@ -28,10 +28,11 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_check_passes_on_the_example_and_reports_platforms_and_warnings(tmp_path):
-    r = run("check", TRUST_CONFIG=str(EXAMPLE_TRUST))
+    r = run("check", TRUST_CONFIG=str(EXAMPLE_TRUST), DEMO_MODE="1")
     assert r.returncode == 0, r.stderr
     assert "Slack: disabled (SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET not set)" in r.stdout
-    assert "Teams: disabled (MicrosoftAppId not set" in r.stdout
+    assert "Teams: enabled" in r.stdout and "Web: enabled" in r.stdout
+    assert r.stdout.splitlines()[-1] == "OK: the trust file and the policy are valid."
     assert "Warning: The policy (version 1.0) was due for review on 30 June 2020" in r.stdout
 
 
@@ -92,6 +93,11 @@ def test_start_up_runs_without_the_cyclic_collector_and_serving_turns_it_back_on
         "    print(done.code, gc.isenabled(), sys.modules.get('trio', 'absent'))\n"
     )
     r = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DEMO_MODE": "1"},
     )
     assert r.stdout.splitlines()[-1].split() == ["0", "True", "None"], r.stdout + r.stderr

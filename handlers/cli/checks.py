@@ -20,6 +20,14 @@ def cmd_check(args: argparse.Namespace) -> int:
         read_key(key)  # a key the server would refuse at start is refused here too
     for line in describe(loaded):
         print(line)
+    settings = loaded.settings
+    if not any(p.enabled for p in (*settings.platforms, settings.web)):
+        print(
+            "Not ready: no channel can run. Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+            "(or SLACK_APP_TOKEN for Socket Mode), or MicrosoftAppId and MicrosoftAppPassword; "
+            "DEMO_MODE=1 tries it locally."
+        )
+        return 1
     print("OK: the trust file and the policy are valid.")
     return 0
 
@@ -54,5 +62,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     sub.add_parser("check", help="check the trust file and the policy").set_defaults(func=cmd_check)
     audit = sub.add_parser("audit", help="verify every case's hash-chained timeline and access log")
-    audit.add_argument("action", choices=["verify"])
+    audit.add_argument(
+        "action", choices=["verify"], help="verify: check every hash chain; exit 1 if one is broken"
+    )
     audit.set_defaults(func=cmd_audit)

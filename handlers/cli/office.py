@@ -22,6 +22,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from bot import office
 
+    if args.date_from > args.date_to:
+        raise ConfigError(
+            "export", "--from", f"{args.date_from} is after --to {args.date_to}: nothing between"
+        )
+
     async def run(service: CaseService) -> int:
         if args.school and service.trust.school(args.school) is None:
             known = ", ".join(s.id for s in service.trust.schools)
@@ -141,7 +146,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="DATE",
         help="last day a case was reported",
     )
-    export.add_argument("--format", choices=["csv", "json"], default="csv")
+    export.add_argument(
+        "--format",
+        choices=["csv", "json"],
+        default="csv",
+        help="csv (two files: the register and its totals) or json (one file); default csv",
+    )
     export.add_argument("--by", default="", metavar="EMAIL", help=BY_HELP)
     export.add_argument("--out", default=None, help="file to write (default: standard output)")
     export.set_defaults(func=cmd_export)
