@@ -27,7 +27,9 @@ def cmd_rotate(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     keys = sub.add_parser("keys", help="the bot's keys")
-    actions = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    actions = keys.add_subparsers(
+        dest="keys_command", metavar="ACTION", required=True, help="rotate: see keys rotate --help"
+    )
     rotate = actions.add_parser(
         "rotate", help="make a new link-signing key (the old one is honoured for 5 minutes)"
     )
