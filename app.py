@@ -80,6 +80,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     service = CaseService(store, loaded.trust, loaded.policy)
     files = CaseFiles(service, LinkSigner(KeyRing(settings.data_dir), service.clock))
     channels = make_channels(loaded, service, files)
+    service.platforms = tuple(c.name for c in channels)
     # On a shared store another instance may queue work: look for it every second.
     worker = OutboxWorker(
         service,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.models import Actor, Case, Decision, ReminderKind, Task, TaskStatus
 from bot.policy import Policy
@@ -13,22 +13,39 @@ from bot.worktime import WorkingHours
 POST_CHECK_DAYS = 2
 
 
-def make_tasks(decision: Decision, policy: Policy, hours: WorkingHours) -> tuple[Task, ...]:
-    """One task per approved action, owned by the approver, due by the policy's working days."""
-    tasks = []
-    for n, action_id in enumerate(decision.actions, start=1):
-        due = hours.due(decision.at, policy.action(action_id).due_working_days)
-        tasks.append(
-            Task(
-                id=f"t{n}",
-                action_id=action_id,
-                owner=decision.by,
-                due_at=due,
-                created_at=decision.at,
-                remind_at=hours.next_open(due),
-            )
-        )
-    return tuple(tasks)
+def make_tasks(
+    decision: Decision,
+    due_days: Callable[[str], int],
+    hours: WorkingHours,
+    first: int = 1,
+    urgent: bool = False,
+) -> tuple[Task, ...]:
+    """One task per approved action, owned by the approver, due by the trust's working days."""
+    return tuple(
+        new_task(f"t{n}", action_id, decision.by, decision.at, due_days(action_id), hours, urgent)
+        for n, action_id in enumerate(decision.actions, start=first)
+    )
+
+
+def new_task(
+    task_id: str,
+    action_id: str,
+    owner: Actor,
+    at: datetime,
+    days: int,
+    hours: WorkingHours,
+    urgent: bool = False,
+) -> Task:
+    """A task due `days` working days from `at`; an urgent case's task reminds out of hours too."""
+    due = hours.due(at, days)
+    return Task(
+        id=task_id,
+        action_id=action_id,
+        owner=owner,
+        due_at=due,
+        created_at=at,
+        remind_at=due if urgent else hours.next_open(due),
+    )
 
 
 def complete(
@@ -61,9 +78,12 @@ def due_reminders(case: Case, now: datetime) -> tuple[Task, ...]:
     return tuple(t for t in case.tasks if t.remind_at is not None and t.remind_at <= now)
 
 
-def after_reminder(task: Task, now: datetime, hours: WorkingHours) -> Task:
-    """The task once its reminder is queued: an overdue one nags again the next working day."""
-    again = hours.next_working_day(now) if task.remind_kind is ReminderKind.OVERDUE else None
+def after_reminder(task: Task, now: datetime, hours: WorkingHours, urgent: bool = False) -> Task:
+    """The task once its reminder is queued: an overdue one nags again the next working day, or
+    for an urgent case a day later whatever the day (someone may be in danger)."""
+    again = None
+    if task.remind_kind is ReminderKind.OVERDUE:
+        again = now + timedelta(days=1) if urgent else hours.next_working_day(now)
     return replace(task, remind_at=again, reminders_sent=task.reminders_sent + 1)
 
 

@@ -32,6 +32,7 @@ class FieldId(StrEnum):
     CATEGORIES = "categories"
     OTHER_CATEGORY = "other_category"
     FACTS = "facts"
+    STAFF_ALLEGATION = "allegation_against_staff"
     HISTORY = "history"
     INVESTIGATION = "investigation_under_way"
     CHILD_NOTE = "child_note"
@@ -174,11 +175,12 @@ def report_form(policy: Policy, schools: Sequence[School] = ()) -> tuple[Section
                     "If you ticked other: what is inappropriate about it?",
                     max_length=MAX_SHORT * 2,
                 ),
+                *_asked_apart(policy),
                 Field(
                     FieldId.FACTS,
                     Kind.CHECKBOXES,
                     "Is any of this true? Tick any that apply.",
-                    choices=_choices(policy.facts),
+                    choices=_choices([f for f in policy.facts if not f.asked_apart]),
                 ),
                 Field(
                     FieldId.HISTORY,
@@ -202,6 +204,21 @@ def report_form(policy: Policy, schools: Sequence[School] = ()) -> tuple[Section
                 ),
             ),
         ),
+    )
+
+
+def _asked_apart(policy: Policy) -> tuple[Field, ...]:
+    """The safeguarding question asked on its own, in the words of the policy file's label."""
+    return tuple(
+        Field(
+            FieldId.STAFF_ALLEGATION,
+            Kind.FLAG,
+            f.label,
+            hint="If yes, the safeguarding lead is told at once.",
+            choices=(Choice("yes", "Yes"),),
+        )
+        for f in policy.facts
+        if f.asked_apart and f.id == FieldId.STAFF_ALLEGATION.value
     )
 
 
@@ -311,7 +328,10 @@ def to_answers(
         about=_list(values, FieldId.ABOUT),
         categories=categories,
         other_category=_text(values, FieldId.OTHER_CATEGORY) if "other" in categories else "",
-        facts=_list(values, FieldId.FACTS),
+        facts=(
+            *_list(values, FieldId.FACTS),
+            *(("allegation_against_staff",) if _list(values, FieldId.STAFF_ALLEGATION) else ()),
+        ),
         history=_text(values, FieldId.HISTORY),
         investigation_under_way=bool(_list(values, FieldId.INVESTIGATION)),
         child_note=_text(values, FieldId.CHILD_NOTE),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
-from bot.models import Answers, Recommendation, RecommendedAction, Urgency
+from bot.models import Answers, Basis, Recommendation, RecommendedAction, Urgency
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
 
@@ -18,10 +19,16 @@ CONDITIONS = (
     "facts_any",
     "facts_none",
     "history_in",
+    "author_in",
+    "about_any",
+    "investigation",
     "recommended_any",
     "recommended_none",
     "always",
 )
+EFFECTS = ("recommend", "urgency", "alert", "hold", "decided_by")
+ALERTS = ("dsl",)
+DECIDERS = ("approvers", "escalation")
 
 
 @dataclass(frozen=True)
@@ -34,11 +41,15 @@ class Option:
     needs_text: bool = False
     preselect: bool = True
     report_url: str = ""
-    due_working_days: int = 5  # actions: working days after the decision the task is due
     removal_request: bool = False  # actions: a request to take the post down (a check follows)
+    referral: str = ""  # actions: a safeguarding referral the DSL considers at once ("lado")
+    first_step: bool = False  # actions: the conversation with the parent that comes first (5.1)
+    asked_apart: bool = False  # facts: asked as a question of its own, not in the checklist
 
     @property
     def labelled(self) -> str:
+        if self.referral:  # the clause is the statutory guidance's, not the policy's
+            return f"{self.label} ({self.clause})"
         return f"{self.clause} {self.label}" if self.clause else self.label
 
 
@@ -50,6 +61,11 @@ class Rule:
     recommend: str | None
     urgency: Urgency | None
     conditions: tuple[tuple[str, Any], ...]
+    basis: Basis = Basis.POLICY
+    alert: str = ""  # "dsl": the safeguarding leads are told at once
+    hold: tuple[str, ...] = ()  # actions held back until the DSL has advised
+    decided_by: str = ""  # "escalation": the trust's escalation contacts decide
+    why: str = ""  # for urgent rules: the few words the urgent banner gives as the reason
 
 
 @dataclass(frozen=True)
@@ -189,14 +205,29 @@ def _options(raw: dict[str, Any], table: str, source: str) -> tuple[Option, ...]
 def _rule(r: dict[str, Any], n: int, groups: dict[str, tuple[Option, ...]], source: str) -> Rule:
     rid = r.get("id") or f"rule[{n}]"
     key = f"rule.{rid}"
-    if not r.get("clause"):
-        raise ConfigError(source, f"{key}.clause", "every rule needs the clause it applies")
+    basis = r.get("basis")
+    if basis not in Basis.__members__.values():
+        raise ConfigError(
+            source, f"{key}.basis", f"every rule needs its basis, one of {[b.value for b in Basis]}"
+        )
+    if basis == Basis.POLICY and not r.get("clause"):
+        raise ConfigError(source, f"{key}.clause", "a rule of the policy needs its clause")
     if not r.get("reason"):
         raise ConfigError(source, f"{key}.reason", "every rule needs a one-line reason")
-    unknown = set(r) - set(CONDITIONS) - {"id", "clause", "reason", "recommend", "urgency"}
+    unknown = set(r) - set(CONDITIONS) - set(EFFECTS) - {"id", "clause", "reason", "basis", "why"}
     if unknown:
         raise ConfigError(source, key, f"unknown keys {sorted(unknown)}")
     ids = {attr: {o.id for o in opts} for attr, opts in groups.items()}
+    alert = r.get("alert", "")
+    if alert and alert not in ALERTS:
+        raise ConfigError(source, f"{key}.alert", f"must be one of {list(ALERTS)}")
+    decided_by = r.get("decided_by", "")
+    if decided_by and decided_by not in DECIDERS:
+        raise ConfigError(source, f"{key}.decided_by", f"must be one of {list(DECIDERS)}")
+    hold = r.get("hold", [])
+    for h in hold:
+        if h not in ids["actions"]:
+            raise ConfigError(source, f"{key}.hold", f"unknown action id {h!r}")
     recommend = r.get("recommend")
     if recommend is not None:
         if recommend not in ids["actions"]:
@@ -211,13 +242,15 @@ def _rule(r: dict[str, Any], n: int, groups: dict[str, tuple[Option, ...]], sour
     urgency = r.get("urgency")
     if urgency is not None and urgency not in Urgency.__members__.values():
         raise ConfigError(source, f"{key}.urgency", f"must be one of {[u.value for u in Urgency]}")
-    if recommend is None and urgency is None:
-        raise ConfigError(source, key, "a rule must recommend an action or set an urgency")
+    if not any(r.get(e) for e in EFFECTS):
+        raise ConfigError(source, key, f"a rule must do something: one of {list(EFFECTS)}")
     vocab = {
         "categories_any": "categories",
         "facts_any": "facts",
         "facts_none": "facts",
         "history_in": "histories",
+        "author_in": "relationships",
+        "about_any": "subjects",
         "recommended_any": "actions",
         "recommended_none": "actions",
     }
@@ -229,10 +262,13 @@ def _rule(r: dict[str, Any], n: int, groups: dict[str, tuple[Option, ...]], sour
         if cond == "always":
             if value is not True:
                 raise ConfigError(source, f"{key}.always", "must be true when given")
+        elif cond == "investigation":
+            if not isinstance(value, bool):
+                raise ConfigError(source, f"{key}.investigation", "must be true or false")
         else:
             for v in value:
                 if v not in ids[vocab[cond]]:
-                    kind = vocab[cond].rstrip("s").replace("categorie", "category")
+                    kind = _SINGULAR[vocab[cond]]
                     raise ConfigError(source, f"{key}.{cond}", f"unknown {kind} id {v!r}")
             value = tuple(value)
         conditions.append((cond, value))
@@ -240,12 +276,27 @@ def _rule(r: dict[str, Any], n: int, groups: dict[str, tuple[Option, ...]], sour
         raise ConfigError(source, key, "a rule needs at least one condition (or always = true)")
     return Rule(
         id=rid,
-        clause=str(r["clause"]),
+        clause=str(r.get("clause", "")),
         reason=str(r["reason"]),
         recommend=recommend,
         urgency=Urgency(urgency) if urgency else None,
         conditions=tuple(conditions),
+        basis=Basis(basis),
+        alert=alert,
+        hold=tuple(hold),
+        decided_by=decided_by,
+        why=str(r.get("why", "")),
     )
+
+
+_SINGULAR = {
+    "categories": "category",
+    "facts": "fact",
+    "histories": "history",
+    "relationships": "author",
+    "subjects": "subject",
+    "actions": "action",
+}
 
 
 def _holds(cond: str, value: Any, answers: Answers, recommended: list[str]) -> bool:
@@ -260,6 +311,12 @@ def _holds(cond: str, value: Any, answers: Answers, recommended: list[str]) -> b
             return not set(value) & set(answers.facts)
         case "history_in":
             return answers.history in value
+        case "author_in":
+            return answers.author_relationship in value
+        case "about_any":
+            return bool(set(value) & set(answers.about))
+        case "investigation":
+            return answers.investigation_under_way is value
         case "recommended_any":
             return bool(set(value) & set(recommended))
         case "recommended_none":
@@ -267,20 +324,72 @@ def _holds(cond: str, value: Any, answers: Answers, recommended: list[str]) -> b
     raise AssertionError(cond)
 
 
-def evaluate(policy: Policy, answers: Answers) -> Recommendation:
-    """Triage: run the rules in order over the answers; pure and deterministic."""
+HELD_BACK = "Held back until the DSL has advised"
+
+
+def evaluate(
+    policy: Policy, answers: Answers, action_urgency: Mapping[str, str] | None = None
+) -> Recommendation:
+    """Triage: run the rules in order over the answers; pure and deterministic.
+
+    action_urgency: the trust's setting of the urgency each recommended action gives the case.
+    """
     urgency = Urgency.STANDARD
     actions: list[RecommendedAction] = []
     fired: list[str] = []
+    alerts: list[str] = []
+    held: dict[str, str] = {}
+    because: list[str] = []
+    decided_by = "approvers"
     for rule in policy.rules:
         recommended = [a.action_id for a in actions]
         if not all(_holds(c, v, answers, recommended) for c, v in rule.conditions):
             continue
         fired.append(rule.id)
-        if rule.urgency and rule.urgency.rank > urgency.rank:
-            urgency = rule.urgency
+        if rule.urgency:
+            urgency = max(urgency, rule.urgency, key=lambda u: u.rank)
+            if rule.urgency is Urgency.URGENT:
+                because.append(rule.why or rule.reason)
         if rule.recommend and rule.recommend not in recommended:
-            actions.append(RecommendedAction(rule.recommend, rule.clause, rule.reason, rule.id))
+            action = policy.action(rule.recommend)
+            actions.append(
+                RecommendedAction(
+                    rule.recommend,
+                    action.clause,
+                    rule.reason,
+                    rule.id,
+                    basis=rule.basis,
+                    preselected=action.preselect,
+                )
+            )
+        if rule.alert and rule.alert not in alerts:
+            alerts.append(rule.alert)
+        for h in rule.hold:
+            held.setdefault(h, rule.why or rule.reason)
+        if rule.decided_by:
+            decided_by = rule.decided_by
+    actions = [
+        RecommendedAction(
+            a.action_id, a.clause, f"{HELD_BACK} ({held[a.action_id]})", a.rule_id, a.basis, False
+        )
+        if a.action_id in held
+        else a
+        for a in actions
+    ]
+    for a in actions:
+        level = (action_urgency or {}).get(a.action_id)
+        if a.preselected and level:
+            urgency = max(urgency, Urgency(level), key=lambda u: u.rank)
     order = [a.id for a in policy.actions]
     actions.sort(key=lambda a: order.index(a.action_id))
-    return Recommendation(urgency, tuple(actions), tuple(fired))
+    referral_ids = {o.id: o.referral for o in policy.actions if o.referral}
+    return Recommendation(
+        urgency,
+        tuple(a for a in actions if a.action_id not in referral_ids),
+        tuple(fired),
+        alerts=tuple(alerts),
+        referrals=tuple(a for a in actions if a.action_id in referral_ids),
+        decided_by=decided_by,
+        first_step=any(policy.action(a.action_id).first_step and a.preselected for a in actions),
+        urgent_because=tuple(dict.fromkeys(because)),
+    )

@@ -92,7 +92,8 @@ def test_export_register_has_no_names_or_post_text(tmp_path):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["reference"] for row in rows] == refs[:2]
     assert rows[0]["categories"] == "4.2.5" and rows[0]["approved_actions"] == "5.1.1 5.1.7"
-    assert rows[0]["term"] == "Autumn 2026/27" and rows[0]["urgency"] == "urgent"
+    # issue 13: a racist post is high (serious), urgent only when someone may be in danger
+    assert rows[0]["term"] == "Autumn 2026/27" and rows[0]["urgency"] == "high"
     for forbidden in (SECRET_TEXT, "Jo Bloggs", "teacher@", "Tess", "head@"):
         assert forbidden not in text
     totals = list(csv.DictReader(io.StringIO((tmp_path / "register-totals.csv").read_text())))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -110,6 +110,8 @@ class ServiceCore:
         self._locks: dict[str, asyncio.Lock] = {}
         self._listeners: list[Callable[[], None]] = []
         self._forms: dict[tuple[School, ...], tuple[Section, ...]] = {}
+        # The platforms the bot runs on (set by the composition root): urgent alerts go to each.
+        self.platforms: tuple[str, ...] = ()
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Called after every write that queued outbox messages (the outbox worker wakes)."""
@@ -136,9 +138,23 @@ class ServiceCore:
         return self.trust.schools_for(actor.email)
 
     def school_of(self, case: Case) -> School:
+        """The case's school as its deciders see it: when the post is about one of the school's
+        deciders, the trust's escalation contacts take their place, by direct message, and the
+        school's approvers neither decide nor see the case (design section 2)."""
         school = self.trust.school(case.school_id)
         if school is None:
             raise UnknownCase(f"{case.reference} belongs to a school no longer in the trust file")
+        contacts = self.trust.escalation_contacts
+        if case.recommendation.escalated and contacts:
+            return replace(
+                school,
+                approvers=contacts,
+                safeguarding_leads=tuple(
+                    e for e in school.safeguarding_leads if e not in school.approvers
+                ),
+                slack_leadership_channel="",
+                teams_leadership_channel="",
+            )
         return school
 
     def can_view(self, actor: Actor, case: Case) -> bool:

@@ -25,6 +25,7 @@ from bot.models import (
     InfoRequest,
     Notice,
     Status,
+    Urgency,
     check_transition,
 )
 from bot.service.core import (
@@ -92,7 +93,7 @@ class Deciding(ServiceCore):
         other_action: str = "",
     ) -> Outcome:
         """Approve the ticked actions; exactly one decision however many clicks arrive."""
-        known = [a.id for a in self.policy.actions]
+        known = [a.id for a in self.policy.actions if not a.referral]
         actions = [a for a in known if a in set(actions)]
         other_action = other_action.strip()
         errors = {}
@@ -147,9 +148,19 @@ class Deciding(ServiceCore):
                 "reason": decision.reason,
             },
         )
-        tasks = make_tasks(decision, self.policy, self.trust.hours)
+        tasks = make_tasks(
+            decision,
+            self.trust.due_days,
+            self.trust.hours,
+            first=len(case.tasks) + 1,
+            urgent=case.urgency is Urgency.URGENT,
+        )
         case = replace(
-            case, status=status, decision=decision, version=case.version + 1, tasks=tasks
+            case,
+            status=status,
+            decision=decision,
+            version=case.version + 1,
+            tasks=(*case.tasks, *tasks),  # the DSL's referral tasks, from filing, stay
         )
         if tasks:
             timeline = append(

@@ -34,6 +34,7 @@ from bot.models import (
     Task,
     TaskStatus,
     TimelineEvent,
+    Urgency,
     check_transition,
     to_plain,
 )
@@ -357,12 +358,15 @@ class FollowThrough(ServiceCore):
                 record = await self.get(reference)
                 case = record.case
                 tasks, timeline, details = case.tasks, record.timeline, []
+                urgent = (
+                    case.urgency is Urgency.URGENT
+                )  # someone may be in danger: out of hours too
                 for task in due_reminders(case, now):
-                    if hours.next_open(now) != now or not case.status.is_open:
+                    if (not urgent and hours.next_open(now) != now) or not case.status.is_open:
                         later = hours.next_open(now) if case.status.is_open else None
                         tasks = replace_task(tasks, replace(task, remind_at=later))
                         continue
-                    tasks = replace_task(tasks, after_reminder(task, now, hours))
+                    tasks = replace_task(tasks, after_reminder(task, now, hours, urgent))
                     details.append(f"{task.id}:{task.remind_kind.value}")
                     timeline = append(
                         timeline,

@@ -14,6 +14,7 @@ from bot.errors import (
     FormErrors,
     NotAllowed,
 )
+from bot.follow_through import new_task
 from bot.forms import Section, report_form
 from bot.models import (
     Actor,
@@ -24,6 +25,7 @@ from bot.models import (
     Notice,
     Recommendation,
     Status,
+    Task,
     Urgency,
     check_transition,
     to_plain,
@@ -33,6 +35,7 @@ from bot.service.core import (
     BOT,
     DRAFT_DAYS,
     ServiceCore,
+    task_facts,
     who,
 )
 from bot.timeline import append
@@ -47,8 +50,11 @@ class Reporting(ServiceCore):
             self._forms[schools] = report_form(self.policy, schools)
         return self._forms[schools]
 
+    def triage(self, answers: Answers) -> Recommendation:
+        return evaluate(self.policy, answers, dict(self.trust.action_urgency))
+
     def preview(self, answers: Answers) -> Recommendation:
-        return evaluate(self.policy, answers)
+        return self.triage(answers)
 
     async def submit(
         self,
@@ -76,7 +82,7 @@ class Reporting(ServiceCore):
             if existing:
                 return (await self.get(existing)).case, False
             now = self.clock()
-            recommendation = evaluate(self.policy, answers)
+            recommendation = self.triage(answers)
             reference = await self.store.next_reference(self.trust.reference_prefix, now.year)
             case = Case(
                 reference=reference,
@@ -114,18 +120,52 @@ class Reporting(ServiceCore):
                     "policy_version": self.policy.version,
                 },
             )
-            case = replace(case, status=status)
+            tasks = self._referral_tasks(case, now)
+            case = replace(case, status=status, tasks=tasks)
+            if tasks:
+                timeline = append(
+                    timeline,
+                    at=now,
+                    actor=BOT,
+                    kind="tasks_created",
+                    summary=f"{len(tasks)} safeguarding task(s) for {tasks[0].owner.email}",
+                    after={"tasks": [task_facts(t) for t in tasks]},
+                )
             notices = [Notice.RECEIPT, Notice.APPROVAL_CARD]
-            if case.urgency is Urgency.URGENT:
-                notices.append(Notice.SAFEGUARDING_ALERT)
-            details = [""] * len(notices) + list(files_to_fetch)
+            details = ["", ""] + list(files_to_fetch)
             notices += [Notice.FETCH_EVIDENCE] * len(files_to_fetch)
-            record = CaseFile(case, timeline, self._queue((), reporter.platform, notices, details))
+            notices += [Notice.TASK_ASSIGNED] * len(tasks)
+            details += [t.id for t in tasks]
+            outbox = self._queue((), reporter.platform, notices, details)
+            if recommendation.alerts_dsl:
+                # The safeguarding leads are told at once on every platform the bot runs on.
+                others = [p for p in self.platforms if p != reporter.platform]
+                for platform in (reporter.platform, *others):
+                    outbox = self._queue(outbox, platform, [Notice.SAFEGUARDING_ALERT])
+            record = CaseFile(case, timeline, outbox)
             await self.store.create(record)
             self._changed()
             return case, True
 
         return await self._serialised(f"submit:{submission_key}", op)
+
+    def _referral_tasks(self, case: Case, now: datetime) -> tuple[Task, ...]:
+        """The safeguarding referrals to consider, the DSL's tasks from the moment of filing."""
+        school = self.school_of(case)
+        lead = (*school.safeguarding_leads, *school.approvers)[0]
+        owner = Actor(case.reporter.platform, "", lead)
+        return tuple(
+            new_task(
+                f"t{n}",
+                r.action_id,
+                owner,
+                now,
+                self.trust.due_days(r.action_id),
+                self.trust.hours,
+                urgent=case.urgency is Urgency.URGENT,
+            )
+            for n, r in enumerate(case.recommendation.referrals, start=1)
+        )
 
     async def attach_evidence(
         self,

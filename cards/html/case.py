@@ -36,13 +36,8 @@ from cards.views import ApprovalCardView, FileRow
 
 def card_header(view: ApprovalCardView) -> Markup:
     parts = [heading(1, view.headline)]
-    if view.urgent:
-        parts.append(
-            urgent_banner(
-                "URGENT: the police may need to be contacted, or a child may be at risk. "
-                "The safeguarding leads have been told."
-            )
-        )
+    if view.banner:
+        parts.append(urgent_banner(view.banner))
     status = f"Status: {view.status} · Urgency: {view.urgency} · {view.school}"
     parts.append(para(status, "status"))
     return join(parts)
@@ -103,7 +98,7 @@ def recommended(view: ApprovalCardView) -> Markup:
     ticked = [a for a in view.actions if a.ticked]
     if not ticked:
         return Markup("")
-    title = "Actions taken" if view.decision else "The policy recommends"
+    title = "Actions taken" if view.decision else "Recommended, each with its basis"
     return join(
         [heading(2, title), tag("ul", {"class": "actions"}, join([action_item(a) for a in ticked]))]
     )

@@ -141,7 +141,7 @@ def kept_list(names: Sequence[str]) -> Markup:
 def summary(
     view: SummaryView, post: Post, change_url: str, kept_files: Sequence[str] = ()
 ) -> Markup:
-    """What will be filed and what the policy recommends; submit files the case."""
+    """What will be filed and what is recommended, with its basis; submit files the case."""
     parts = [heading(1, view.title)]
     if view.urgent:
         parts.append(urgent_banner("URGENT. If anyone is in immediate danger, call 999 now."))
@@ -149,7 +149,7 @@ def summary(
     if kept_files:
         parts.append(kept_list(kept_files))
     parts.append(tag("p", {}, tag("strong", {}, "Urgency: "), view.urgency))
-    parts.append(heading(2, "What the policy recommends"))
+    parts.append(heading(2, "Recommended, each with its basis"))
     parts.append(tag("ul", {"class": "actions"}, join([action_item(a) for a in view.actions])))
     parts.append(para(view.note, "hint"))
     parts.append(

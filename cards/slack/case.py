@@ -152,13 +152,8 @@ def file_blocks(rows: Sequence[FileRow], evidence: Sequence[str], room: int) -> 
 def approval_card(view: ApprovalCardView) -> SlackMessage:
     """The card approvers decide on; after the decision it carries the tasks, files and closure."""
     top: list[Block] = [HeaderBlock(text=plain(view.headline, MAX_HEADER))]
-    if view.urgent:
-        top.append(
-            section(
-                ":rotating_light: *URGENT*: the police may need to be contacted, or a child may "
-                "be at risk. The safeguarding leads have been told."
-            )
-        )
+    if view.banner:
+        top.append(section(f":rotating_light: *{escape(view.banner)}*"))
     top.append(
         context(
             f"*Status:* {escape(view.status)} · *Urgency:* {escape(view.urgency)} · "

@@ -220,7 +220,7 @@ def action_line(a: ActionOption) -> str:
 
 
 def summary_modal(view: SummaryView, metadata: str) -> View:
-    """The last step: the report as it will be filed and what the policy recommends."""
+    """The last step: the report as it will be filed and what is recommended, with its basis."""
     blocks: list[Block] = []
     if view.urgent:
         blocks.append(
@@ -230,7 +230,7 @@ def summary_modal(view: SummaryView, metadata: str) -> View:
     blocks.append(DividerBlock())
     blocks.append(section(f"*Urgency:* {escape(view.urgency)}"))
     actions = "\n".join(action_line(a) for a in view.actions)
-    blocks.append(section(f"*What the policy recommends*\n{actions}"))
+    blocks.append(section(f"*Recommended, each with its basis*\n{actions}"))
     blocks.append(context(escape(view.note)))
     return asking_modal(
         ViewId.REPORT.value,

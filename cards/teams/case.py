@@ -34,8 +34,8 @@ MAX_REFRESH_USERS = 60  # Teams ignores refresh.userIds beyond 60 people
 
 def _case_body(view: ApprovalCardView) -> list[Element]:
     body: list[Element] = []
-    if view.urgent:
-        body.append(alert(f"{view.urgency}: the policy recommends contacting the police."))
+    if view.banner:
+        body.append(alert(view.banner))
     body += [
         heading(view.headline),
         text(f"{view.urgency} · {view.status} · {view.school}", subtle=True, spacing="None"),
@@ -84,7 +84,7 @@ def _recommended(view: ApprovalCardView) -> list[Element]:
     ticked = [a for a in view.actions if a.ticked]
     if not ticked:
         return []
-    title = "Actions taken" if view.decision else "The policy recommends"
+    title = "Actions taken" if view.decision else "Recommended, each with its basis"
     return [subheading(title), bullets(action_line(a.text, a.reason) for a in ticked)]
 
 

@@ -127,13 +127,14 @@ def form_card(view: FormView, mode: Mode, form_key: str) -> Card:
 
 
 def summary_card(view: SummaryView, mode: Mode, form_key: str, values: Mapping[str, Any]) -> Card:
-    """What will be filed and what the policy recommends; the answers travel in the buttons."""
+    """What will be filed and what is recommended, with its basis; the answers travel in the
+    buttons."""
     body: list[Element] = []
     if view.urgent:
         body.append(alert(f"{view.urgency}: if anyone is in immediate danger, call 999 now."))
     body += [heading(view.title), fact_set(view.facts), subheading(f"Priority: {view.urgency}")]
     if view.actions:
-        body.append(subheading("The policy recommends"))
+        body.append(subheading("Recommended, each with its basis"))
         body.append(bullets(action_line(a.text, a.reason) for a in view.actions))
     body.append(text(view.note, subtle=True))
     data = {FORM: form_key, VALUES: dict(values)}

@@ -25,7 +25,7 @@ from cards.views.models import (
     file_size,
     when,
 )
-from cards.views.report import action_options, report_facts
+from cards.views.report import action_options, report_facts, urgent_banner
 
 
 def approval_card(
@@ -45,8 +45,17 @@ def approval_card(
     status = case.status.label
     pending = ""
     if not decided:
-        who = ", ".join(school.approvers) if whole else f"{school.name}'s head or deputy"
-        pending = f"Waiting for a decision from {who}."
+        escalated = case.recommendation.escalated
+        if whole:
+            who = "the trust's escalation contacts" if escalated else "the approvers"
+            pending = f"Waiting for a decision from {who}: {', '.join(school.approvers)}."
+        else:
+            who = (
+                "the trust's escalation contacts"
+                if escalated
+                else f"{school.name}'s head or deputy"
+            )
+            pending = f"Waiting for a decision from {who}."
     info = []
     for r in case.info_requests:
         info.append(Fact(f"Question from {r.asked_by.name or r.asked_by.email}", r.question))
@@ -89,6 +98,7 @@ def approval_card(
         closure=closure_lines(case, tz) if whole else closure_status(case, tz),
         case_buttons=case_buttons(case) if whole else (),
         correctable=whole,
+        banner=urgent_banner(case),
     )
 
 
@@ -172,7 +182,7 @@ def task_row(case: Case, task: Task, policy: Policy, tz: tzinfo, now: datetime) 
         id=task.id,
         title=action.labelled,
         owner=task.owner.name or task.owner.email,
-        due=when(task.due_at, tz),
+        due=f"{when(task.due_at, tz)} (the trust's deadline)",
         status=status[task.status],
         overdue=task.overdue(now),
         result=result,

@@ -53,7 +53,7 @@ class FormView:
 
 @dataclass(frozen=True)
 class SummaryView:
-    """The last step: what will be filed and what the policy recommends."""
+    """The last step: what will be filed and what is recommended, each with its basis."""
 
     title: str
     facts: tuple[Fact, ...]
@@ -125,6 +125,7 @@ class ApprovalCardView:
     closure: tuple[str, ...] = ()
     case_buttons: tuple[Button, ...] = ()  # close, reopen: for the school's approvers
     correctable: bool = False  # an approver may correct an answer here (bot/corrections.py)
+    banner: str = ""  # why an open case is urgent; none once it is closed
 
 
 @dataclass(frozen=True)

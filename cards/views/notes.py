@@ -6,7 +6,7 @@ from datetime import date, tzinfo
 
 from bot.config import School
 from bot.drafts import LETTER_SOURCE
-from bot.models import Case, DecisionKind, ReminderKind, Task
+from bot.models import Case, DecisionKind, ReminderKind, Task, Urgency
 from bot.policy import Policy
 from cards.ids import ActionId, CasePayload, FilePayload, TaskPayload
 from cards.views.case import decision_lines
@@ -166,17 +166,25 @@ def info_note(case: Case) -> NoteView:
 
 
 def safeguarding_alert(case: Case, school: School) -> NoteView:
+    """To the safeguarding leads at filing: why they are told, and what is theirs to do."""
+    rec = case.recommendation
+    why = "; ".join(rec.urgent_because) or "the report concerns a child's safety"
+    lines = [f"A report ({case.reference}) was filed at {school.name}: {why}."]
+    lines += [f"For you: {r.reason}." for r in rec.referrals]
+    lines += [
+        f"{r.reason} ({r.cited})."
+        for r in rec.actions
+        if not r.preselected and r.reason.startswith("Held back")
+    ]
+    deciders = "The trust's escalation contacts" if rec.escalated else "The approvers"
+    lines.append(f"{deciders} have the decision card: {', '.join(school.approvers)}.")
+    urgent = case.urgency is Urgency.URGENT
+    label = "URGENT report" if urgent else "Safeguarding: report"
     return NoteView(
         case.reference,
-        f"URGENT report {case.reference} at {school.name}",
-        (
-            (
-                f"An urgent report ({case.reference}) was filed at {school.name}: the policy "
-                "recommends contacting the police, or a child may be at risk."
-            ),
-            f"The approvers have the decision card: {', '.join(school.approvers)}.",
-        ),
-        f"Urgent report {case.reference} at {school.name}",
+        f"{label} {case.reference} at {school.name}",
+        tuple(lines),
+        f"{label} {case.reference} at {school.name}",
     )
 
 

@@ -52,13 +52,24 @@ def report_facts(policy: Policy, case_answers: Any, school: School | None) -> tu
 def action_options(
     policy: Policy, recommendation: Recommendation, chosen: Sequence[str] | None = None
 ) -> tuple[ActionOption, ...]:
-    """Every action of 5.1, the recommended ones ticked with their reason (or the chosen ones)."""
-    reasons = {a.action_id: a.reason for a in recommendation.actions}
-    ticked = set(chosen) if chosen is not None else set(reasons)
+    """Every action of 5.1, the recommended ones ticked with their reason and whose it is (a
+    clause of the policy or the trust's practice), or the chosen ones once decided."""
+    reasons = {a.action_id: f"{a.reason}. Basis: {a.cited}." for a in recommendation.actions}
+    preselected = {a.action_id for a in recommendation.actions if a.preselected}
+    ticked = set(chosen) if chosen is not None else preselected
     return tuple(
         ActionOption(o.id, o.clause, o.label, reasons.get(o.id, ""), o.id in ticked)
         for o in policy.actions
+        if not o.referral  # the DSL's from filing, not the approver's to choose
     )
+
+
+def urgent_banner(case: Case) -> str:
+    """Why the case is urgent, in a line; nothing once it is closed or when it is not urgent."""
+    if case.urgency is not Urgency.URGENT or not case.status.is_open:
+        return ""
+    because = "; ".join(case.recommendation.urgent_because) or "someone may be in danger"
+    return f"URGENT: {because}. The safeguarding leads have been told."
 
 
 def form_view(
@@ -89,9 +100,10 @@ def summary_view(
         facts=report_facts(policy, answers, school),
         urgency=URGENCY_LABEL[recommendation.urgency],
         urgent=urgent,
-        actions=tuple(a for a in action_options(policy, recommendation) if a.ticked),
+        actions=tuple(a for a in action_options(policy, recommendation) if a.reason),
         note=(
-            "The head decides what happens; these are the policy's recommendations. "
+            "The head decides what happens. Each recommendation says whose it is: a clause of "
+            "the policy, or the trust's practice; urgency and deadlines are the trust's settings. "
             "Nothing is saved until you submit."
         ),
     )
@@ -110,4 +122,6 @@ def receipt_view(case: Case, policy: Policy, school: School) -> ReceiptView:
     if urgent:
         lines.insert(0, "If anyone is in immediate danger, call 999 now.")
         lines.insert(1, "This case is urgent: the safeguarding leads have been told too.")
+    elif case.recommendation.alerts_dsl:
+        lines.insert(0, "The safeguarding leads have been told too.")
     return ReceiptView(case.reference, f"Report {case.reference} received", urgent, tuple(lines))

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.config import Settings, Trust, load_trust
+from bot.config import Settings, Trust, check_against_policy, load_trust
 from bot.policy import DEFAULT_POLICY, Policy, load_policy
 from bot.service import CaseService
 from bot.storage.lock import DataDirLock
@@ -36,6 +36,7 @@ def load(settings: Settings) -> Loaded:
     """Read the trust file and the policy it names; raise ConfigError naming what is wrong."""
     trust = load_trust(settings.trust_config)
     policy = load_policy(trust.policy_file or DEFAULT_POLICY)
+    check_against_policy(trust, {a.id for a in policy.actions})
     return Loaded(settings, trust, policy)
 
 

@@ -30,7 +30,7 @@ async def test_submit_stores_case_with_reference_timeline_and_outbox(service, ma
     assert [e.kind for e in record.timeline] == ["report_submitted", "triaged"]
     assert record.timeline[1].after["rules_fired"] == [
         "first_step_discuss",
-        "always_retain_evidence",
+        "keep_evidence",
     ]
     assert [m.notice for m in record.outbox] == [Notice.RECEIPT, Notice.APPROVAL_CARD]
     assert verify(record.timeline) == []

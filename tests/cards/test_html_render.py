@@ -111,7 +111,7 @@ async def test_approval_card_for_someone_else_has_no_controls(
     case = await submitted(service, make_answers)
     markup = html.approval_card(card(case, policy, trust, clock), controls())
     assert parse(markup).buttons() == set()
-    assert "Waiting for a decision from head@oakprimary.example" in markup
+    assert "Waiting for a decision from the approvers: head@oakprimary.example" in markup
 
 
 async def test_decision_errors_are_announced_and_sit_by_their_inputs(

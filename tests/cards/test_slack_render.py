@@ -140,8 +140,10 @@ def test_approval_card_with_a_long_post_and_ten_files_stays_within_limits(case, 
     assert "4.2.3" in text and "Defamatory" in text
     checkboxes = next(b for b in blocks if b.get("block_id") == InputId.ACTIONS)
     ticked = [o["value"] for o in checkboxes["element"]["initial_options"]]
-    assert ticked == ["discuss", "legal_advice", "retain_evidence"]
-    assert len(checkboxes["element"]["options"]) == len(policy.actions)
+    assert ticked == ["discuss", "retain_evidence"]  # issue 13: 5.1.2 waits for a refusal
+    assert len(checkboxes["element"]["options"]) == len(
+        [a for a in policy.actions if not a.referral]
+    )
     other = next(b for b in blocks if b.get("block_id") == InputId.OTHER_ACTION)
     assert other["dispatch_action"] is False
     buttons = next(b for b in blocks if b["type"] == "actions")["elements"]
@@ -295,20 +297,20 @@ def test_summary_receipt_and_home_are_valid_views(case, policy, trust):
 
 def followed_through(case: Case, policy: Policy, trust: Trust) -> Case:
     """Every action approved (nine tasks), ten screenshots and the letter: the fullest card."""
-    actions = tuple(a.id for a in policy.actions)
+    actions = tuple(a.id for a in policy.actions if not a.referral)
     decision = Decision(DecisionKind.APPROVED, HEAD, NOW, actions, "Ask the diocese")
     return replace(
         case,
         status=Status.IN_PROGRESS,
         version=2,
         decision=decision,
-        tasks=make_tasks(decision, policy, trust.hours),
+        tasks=make_tasks(decision, trust.due_days, trust.hours),
     )
 
 
 def test_a_card_with_nine_tasks_and_eleven_files_stays_within_limits(case, policy, trust):
     full = followed_through(case, policy, trust)
-    assert len(full.tasks) == 9 and len(full.evidence) == 10
+    assert len(full.tasks) == 10 and len(full.evidence) == 10  # 5.1, 4.3 and 5.1.1-5.1.8
     later = datetime(2026, 12, 10, 9, tzinfo=UTC)
     view = views.approval_card(full, policy, trust.school("oak-primary"), trust.tz, later)
     blocks = render.approval_card(view).block_dicts()
@@ -318,12 +320,12 @@ def test_a_card_with_nine_tasks_and_eleven_files_stays_within_limits(case, polic
     assert "5.1.3 Contact the police" in text and "overdue" in text
     assert "3.2.1" in text and "facebook" in text.lower()  # the guide and the platform's route
     done = [e["value"] for b in blocks for e in b.get("elements", []) if e.get("action_id")]
-    assert done.count("OAK-2026-0007:t9") == 2  # Mark done and Reassign on the last task
+    assert done.count("OAK-2026-0007:t10") == 2  # Mark done and Reassign on the last task
     opens = [b["accessory"]["value"] for b in blocks if "accessory" in b]
     assert len(opens) == 11 and opens[-1] == "OAK-2026-0007:letter:warning-letter"
     assert {b["accessory"]["action_id"] for b in blocks if "accessory" in b} == {ActionId.OPEN_FILE}
     assert [b["block_id"] for b in blocks if b.get("block_id", "").startswith("task_")] == [
-        f"task_t{n}" for n in range(1, 10)
+        f"task_t{n}" for n in range(1, 11)
     ]
 
 

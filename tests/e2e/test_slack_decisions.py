@@ -158,10 +158,11 @@ async def test_an_urgent_case_says_so_and_alerts_the_safeguarding_lead(world: Wo
     await w.server.idle()
     [card] = posted_to(w, LEADERS)
     assert card["blocks"][0]["text"]["text"].startswith("URGENT")
-    assert "URGENT" in card["blocks"][1]["text"]["text"]
+    # issue 13: the banner says why the case is urgent, not "the policy recommends the police"
+    assert "URGENT: a threat of violence" in card["blocks"][1]["text"]["text"]
     assert card["text"] == f"New report {reference} needs your decision"
     [alert] = posted_to(w, DSL)
-    assert reference in alert["text"] and "police" in json.dumps(alert["blocks"])
+    assert reference in alert["text"] and "a threat of violence" in json.dumps(alert["blocks"])
     lookups = [c.args["email"] for c in w.api.calls_to("users.lookupByEmail")]
     assert lookups == ["dsl@oakprimary.example"]
     [receipt] = posted_to(w, TEACHER)
@@ -172,7 +173,7 @@ async def test_an_urgent_case_says_so_and_alerts_the_safeguarding_lead(world: Wo
         if b["type"] == "input" and b["element"]["type"] == "checkboxes"
         for o in b["element"]["initial_options"]
     ]
-    assert "police" in ticked and "discuss" not in ticked
+    assert "police" in ticked  # 5.1.3: the police now for a threat of violence
 
 
 async def test_without_a_leadership_channel_each_approver_gets_a_dm(world: World) -> None:

@@ -96,7 +96,7 @@ async def test_a_report_is_filed_and_the_card_goes_to_the_leadership_channel(wor
     assert activity["summary"] == f"New report {reference} needs your decision"
     card = sent_card(post)
     assert card["refresh"]["userIds"] == [HEAD.id]
-    assert "Waiting for a decision from head@oakprimary.example" in json.dumps(card)
+    assert "Waiting for a decision from the approvers: head@oakprimary.example" in json.dumps(card)
     [ref] = record.case.message("teams", "approval")
     assert ref.conversation == post.result_id and ref.message_id == post.response["activityId"]
     receipt = world.connector.sent(chat(TEACHER).id)[-1]
@@ -254,4 +254,5 @@ async def test_the_automatic_refresh_shows_controls_to_approvers_only(world):
     await world.install(DSL)
     theirs = await world.execute(DSL, "case_refresh", data)
     assert "case_approve" not in json.dumps(theirs)
-    assert "Waiting for a decision from head@oakprimary.example" in json.dumps(theirs)
+    waiting = "Waiting for a decision from the approvers: head@oakprimary.example"
+    assert waiting in json.dumps(theirs)
