@@ -14,6 +14,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
+from bot.practice import (
+    DEFAULT_ACTION_URGENCY,
+    DEFAULT_DUE_DAYS,
+    URGENCIES,
+    per_action,
+)
 from bot.worktime import ClosedDays, WorkingHours
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,32 +27,6 @@ EXAMPLE_TRUST = ROOT / "trust.example.toml"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PREFIX = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
-URGENCIES = ("standard", "high", "urgent")
-ACTION_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-
-# The trust's practice, not the policy's: working days after the decision each task is due
-# (0: the same day), and the urgency a case gets when an action is recommended. The policy sets
-# no deadlines or urgency; a trust overrides these under [trust.due_working_days] and
-# [trust.action_urgency].
-DEFAULT_DUE_DAYS: dict[str, int] = {
-    "discuss": 2,
-    "discuss_pupil": 2,
-    "warning_letter": 3,
-    "legal_advice": 5,
-    "police": 0,
-    "block_access": 1,
-    "report_to_platform": 1,
-    "other_legal_action": 10,
-    "retain_evidence": 0,
-    "other_action": 5,
-    "lado_referral": 1,
-    "social_care_referral": 1,
-}
-DEFAULT_ACTION_URGENCY: dict[str, str] = {
-    "police": "high",
-    "warning_letter": "high",
-    "legal_advice": "high",
-}
 
 
 @dataclass(frozen=True)
@@ -347,7 +327,7 @@ def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
             raise ConfigError(source, f"school.{sid}", "duplicate school id")
     policy = t.get("policy_file")
     escalation = _emails(t.get("escalation_contacts", []), "trust.escalation_contacts", source)
-    due_days = _per_action(t.get("due_working_days", {}), "trust.due_working_days", source)
+    due_days = per_action(t.get("due_working_days", {}), "trust.due_working_days", source)
     for action_id, days in due_days.items():
         if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 60:
             raise ConfigError(
@@ -355,7 +335,7 @@ def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
                 f"trust.due_working_days.{action_id}",
                 "must be a whole number of working days from 0 to 60",
             )
-    urgency = _per_action(t.get("action_urgency", {}), "trust.action_urgency", source)
+    urgency = per_action(t.get("action_urgency", {}), "trust.action_urgency", source)
     for action_id, level in urgency.items():
         if level not in URGENCIES:
             raise ConfigError(
@@ -382,32 +362,6 @@ def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
         due_working_days=tuple({**DEFAULT_DUE_DAYS, **due_days}.items()),
         action_urgency=tuple({**DEFAULT_ACTION_URGENCY, **urgency}.items()),
     )
-
-
-def _per_action(raw: Any, key: str, source: str) -> dict[str, Any]:
-    """A table of values by action id (checked against the policy's actions once it is read)."""
-    if not isinstance(raw, dict):
-        raise ConfigError(source, key, "must be a table of action ids, such as police = 0")
-    for action_id in raw:
-        if not ACTION_ID.match(action_id):
-            raise ConfigError(source, f"{key}.{action_id}", "not an action id")
-    return dict(raw)
-
-
-def check_against_policy(trust: Trust, action_ids: set[str]) -> None:
-    """Every action the trust file sets a deadline or urgency for must be one of the policy's."""
-    for key, table in (
-        ("due_working_days", trust.due_working_days),
-        ("action_urgency", trust.action_urgency),
-    ):
-        defaults = DEFAULT_DUE_DAYS if key == "due_working_days" else DEFAULT_ACTION_URGENCY
-        for action_id, _ in table:
-            if action_id not in action_ids and action_id not in defaults:
-                raise ConfigError(
-                    trust.source,
-                    f"trust.{key}.{action_id}",
-                    f"unknown action (the policy's are: {', '.join(sorted(action_ids))})",
-                )
 
 
 def is_loopback(host: str) -> bool:

@@ -11,8 +11,9 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.config import Settings, Trust, check_against_policy, load_trust
+from bot.config import Settings, Trust, load_trust
 from bot.policy import DEFAULT_POLICY, Policy, load_policy
+from bot.practice import check_against_policy
 from bot.service import CaseService
 from bot.storage.lock import DataDirLock
 from bot.storage.port import Store

@@ -8,9 +8,10 @@ import sys
 import tomllib
 from pathlib import Path
 
-from bot.config import Settings, check_against_policy
+from bot.config import Settings
 from bot.errors import ConfigError
 from bot.policy import evaluate, load_policy
+from bot.practice import check_against_policy
 from bot.triage_io import answers_from_json, recommendation_json, run_scenarios
 from handlers.cli.common import Loaded, load
 

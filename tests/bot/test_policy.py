@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from bot.config import DEFAULT_ACTION_URGENCY
 from bot.errors import ConfigError
 from bot.models import Urgency
 from bot.policy import DEFAULT_POLICY, evaluate, load_policy, parse_policy
+from bot.practice import DEFAULT_ACTION_URGENCY
 
 POLICE_OPTIONS = ["police", "report_to_platform", "retain_evidence"]
 CASES = [

@@ -85,9 +85,7 @@ async def test_metrics_after_a_report(world: World) -> None:
         metrics = families(await r.text())
     requests = metrics["post_concerns_http_requests"].samples
     slack_posts = [
-        s
-        for s in requests
-        if s.labels["route"] == "/slack/events" and s.name.endswith("_total")
+        s for s in requests if s.labels["route"] == "/slack/events" and s.name.endswith("_total")
     ]
     # The slash command, three form steps and the submission: five 200s.
     assert sum(s.value for s in slack_posts if s.labels["status"] == "200") >= 5
