@@ -130,8 +130,26 @@ class Authentication(ConfigurationBotFrameworkAuthentication):
         )
         self.app_id = configuration.APP_ID
         self.tenants = tenants
+        self.keys: OpenIdKeys | None = None  # Bot Framework's, once the channel has them
         self._token_clients: dict[str, UserTokenClient] = {}
         self._connectors: dict[tuple[str, str], Any] = {}
+
+    async def screen(self, auth_header: str) -> None:
+        """Before the activity is even read: with an app id, a channel token signed with a
+        key of Bot Framework's, else PermissionError. A flood of forged tokens then costs
+        no parsing; authenticate_request still checks everything."""
+        if not self.app_id:
+            return
+        try:
+            if not issued_by_channel(auth_header):
+                raise PermissionError("not a Bot Framework channel token")
+            if self.keys is not None:
+                kid = jwt.get_unverified_header(auth_header.partition(" ")[2]).get("kid")
+                await self.keys.get(kid if isinstance(kid, str) else None)
+        except PermissionError:
+            raise
+        except Exception as exc:  # PyJWT's: not a token at all
+            raise PermissionError(type(exc).__name__) from None
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
@@ -185,9 +203,17 @@ def activity_route(
     """POST /api/messages. Not CloudAdapter.process: in botbuilder 4.17.1 it serializes an
     invoke's body twice and answers every invoke with a 500."""
 
+    auth = adapter.bot_framework_authentication
+
     async def messages(request: web.Request) -> web.StreamResponse:
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415)
+        auth_header = request.headers.get("Authorization", "")
+        if isinstance(auth, Authentication):
+            try:
+                await auth.screen(auth_header)
+            except PermissionError:
+                return web.Response(status=401)
         try:
             body: Any = await request.json()
         except ValueError:
@@ -195,7 +221,6 @@ def activity_route(
         activity = Activity().deserialize(body) if isinstance(body, dict) else Activity()
         if not activity.type:
             return web.Response(status=400)
-        auth_header = request.headers.get("Authorization", "")
         try:
             response = await adapter.process_activity(auth_header, activity, on_turn)
         except PermissionError:
@@ -225,6 +250,9 @@ class TeamsChannel:
         if settings.app_id:
             self.keys = OpenIdKeys(metadata_url())
             self.keys.install()  # botbuilder reads these keys, never fetching its own
+            auth = self.adapter.bot_framework_authentication
+            if isinstance(auth, Authentication):
+                auth.keys = self.keys
         self.people = People(service.store)
         self.evidence = EvidenceTaker(service, settings.demo_mode)
         self.bot = TeamsBot(service, self.people, self.evidence, files, settings.base_url)

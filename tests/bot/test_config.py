@@ -102,3 +102,20 @@ def test_retention_grace_days_is_optional_and_checked(tmp_path):
     bad.write_text(text.replace("retention_grace_days = 90", "retention_grace_days = 0"))
     with pytest.raises(ConfigError, match="trust.retention_grace_days: must be a whole number"):
         load_trust(bad)
+
+
+def test_teams_with_an_app_id_needs_an_allowed_tenant():
+    app = {"MicrosoftAppId": "a", "MicrosoftAppPassword": "p", "TRUST_CONFIG": str(EXAMPLE_TRUST)}
+    none = Settings.from_env(app)
+    assert not none.teams.enabled and "no tenant is allowed" in none.teams.why
+    one = Settings.from_env({**app, "MicrosoftAppTenantId": "AAA"})
+    assert one.teams.enabled and one.teams_tenants == ("aaa",)
+    more = Settings.from_env(
+        {**app, "MicrosoftAppTenantId": "aaa", "TEAMS_ALLOWED_TENANTS": " bbb, AAA,,ccc "}
+    )
+    assert more.teams_tenants == ("aaa", "bbb", "ccc")
+    pinned = Settings.from_env({"SLACK_TEAM_ID": " T1 ", "SLACK_ENTERPRISE_ID": "E1"})
+    assert (pinned.slack_team_id, pinned.slack_enterprise_id) == ("T1", "E1")
+    socket = Settings.from_env({"SLACK_BOT_TOKEN": "xoxb", "SLACK_APP_TOKEN": "xapp"})
+    assert socket.slack_socket_mode and socket.slack.enabled
+    assert "POST /slack/events is off" in socket.slack.why
