@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from bot.config import School
+from bot.errors import FormErrors
 from bot.models import Case
 from bot.policy import Policy
 
@@ -57,6 +58,19 @@ STEPS = {
     "retain_evidence": "retain copies of the post to be used as evidence in any enquiry (5.1.7)",
     "other_action": "take other action it deems appropriate after seeking advice (5.1.8)",
 }
+
+
+def remove_by_date(text: str) -> date | None:
+    """The letter form's optional remove-by date (YYYY-MM-DD, as date inputs send it)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise FormErrors(
+            {"remove_by": "Enter a date such as 2026-12-09, or leave it empty."}
+        ) from None
 
 
 def long_date(day: date) -> str:

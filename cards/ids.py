@@ -32,6 +32,7 @@ class ActionId(StrEnum):
     REOPEN_CASE = "case_reopen"
     OPEN_FILE = "case_open_file"  # evidence or a draft: answered privately with a signed link
     CORRECT_ANSWER = "case_correct_answer"  # an approver corrects a submitted answer
+    MAKE_LETTER = "case_make_letter"  # 5.1.1: the form with the optional remove-by date
 
 
 class InputId(StrEnum):
@@ -51,6 +52,7 @@ class InputId(StrEnum):
     CORRECT_FIELD = "correct_field"
     CORRECT_VALUE = "correct_value"
     CORRECT_REASON = "correct_reason"
+    REMOVE_BY = "letter_remove_by"
 
 
 class ViewId(StrEnum):
@@ -65,6 +67,7 @@ class ViewId(StrEnum):
     TASK_REASSIGN = "task_reassign_form"
     CLOSE = "close_form"
     REOPEN = "reopen_form"
+    LETTER = "letter_form"
 
 
 _PAYLOAD = re.compile(r"^([A-Z][A-Z0-9]{1,7}-\d{4}-\d{4,}):(\d{1,9})$")

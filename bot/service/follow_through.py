@@ -130,10 +130,7 @@ class FollowThrough(ServiceCore):
         async def op() -> Outcome:
             record = await self.get(reference)
             case = record.case
-            task = next((t for t in case.tasks if t.action_id == "warning_letter"), None)
-            if task is None or not (case.decision and "warning_letter" in case.decision.actions):
-                raise UnknownCase(f"{case.reference} has no approved warning letter (5.1.1).")
-            self._task(case, task.id, actor)
+            self.check_letter_maker(case, actor)
             made, tz = letter_of(case), self.trust.tz
             if made is not None:
                 by = made.captured_by.name or made.captured_by.email
@@ -153,6 +150,13 @@ class FollowThrough(ServiceCore):
             return Outcome(saved.case, True)
 
         return await self._serialised(reference, op)
+
+    def check_letter_maker(self, case: Case, actor: Actor) -> None:
+        """The letter's task owner or the school's leads may make it; raises otherwise."""
+        task = next((t for t in case.tasks if t.action_id == "warning_letter"), None)
+        if task is None or not (case.decision and "warning_letter" in case.decision.actions):
+            raise UnknownCase(f"{case.reference} has no approved warning letter (5.1.1).")
+        self._task(case, task.id, actor)
 
     async def _make_letter(
         self,

@@ -26,12 +26,13 @@ from cards.html.base import (
     tag,
     urgent_banner,
 )
-from cards.html.controls import CaseControls
+from cards.html.controls import CaseControls, errors_for
 from cards.html.correction import correction_form
 from cards.html.decision import answer_controls, decision_controls
 from cards.html.follow import case_button_forms, tasks_section
+from cards.html.inputs import text_box
 from cards.ids import ActionId, InputId
-from cards.views import ApprovalCardView, FileRow
+from cards.views import LETTER_ONCE, REMOVE_BY_HINT, REMOVE_BY_LABEL, ApprovalCardView, FileRow
 
 
 def card_header(view: ApprovalCardView) -> Markup:
@@ -52,7 +53,12 @@ def card_facts(view: ApprovalCardView) -> Markup:
 
 def evidence_section(view: ApprovalCardView, controls: CaseControls) -> Markup:
     rows = view.files or ()
-    items = [file_item(r, controls.file_url) for r in rows] or [para("No screenshots yet.")]
+    items = [
+        letter_form(r, controls)
+        if r.button.action is ActionId.MAKE_LETTER
+        else file_item(r, controls.file_url)
+        for r in rows
+    ] or [para("No screenshots yet.")]
     parts = [heading(2, "Evidence and files (5.1.7)"), join(items)]
     if controls.upload:
         parts.append(upload_form(controls.upload, controls))
@@ -63,6 +69,36 @@ def file_item(row: FileRow, file_url: str) -> Markup:
     href = f"{file_url}?{FILE_QUERY}={quote(row.button.value)}" if file_url else ""
     opener = link(row.button.label, href, "button small") if href else None
     return tag("div", {"class": "file"}, tag("span", {}, row.label), " ", opener)
+
+
+def letter_form(row: FileRow, controls: CaseControls) -> Markup:
+    """5.1.1: make the letter once, with a remove-by date only if the head wants one."""
+    label = tag("span", {}, row.label)
+    if not controls.letter:
+        return tag("div", {"class": "file"}, label)
+    errors = errors_for(controls, ActionId.MAKE_LETTER.value)
+    date_box = text_box(
+        "letter-remove-by",
+        REMOVE_BY_LABEL,
+        hint=REMOVE_BY_HINT,
+        error=errors.get("remove_by"),
+        kind="date",
+        name=InputId.REMOVE_BY.value,
+    )
+    body = form(
+        controls.act,
+        para(LETTER_ONCE, "hint"),
+        date_box,
+        tag(
+            "div",
+            {"class": "buttons"},
+            submit(row.button.label, row.button.action, row.button.value, True),
+        ),
+    )
+    summary = tag("summary", {}, row.button.label)
+    return tag(
+        "div", {"class": "file"}, label, tag("details", {"open": bool(errors)}, summary, body)
+    )
 
 
 def upload_form(post: Post, controls: CaseControls) -> Markup:

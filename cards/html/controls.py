@@ -23,6 +23,7 @@ class CaseControls:
     upload: Post | None = None  # where evidence is uploaded, if this person may add it
     answer: bool = False  # the reporter, with a question to answer
     file_url: str = ""  # Open links: file_url?f=<FilePayload>
+    letter: bool = False  # may make the 5.1.1 letter (its task's owner or a lead)
     errors: Mapping[str, str] = field(default_factory=dict)
     failed: str = ""  # the form the errors belong to: an ActionId, or "task_done:t1"
     note: str = ""

@@ -31,7 +31,10 @@ def note(item: InboxItem, act: Post | None) -> Markup:
     ]
     actions = [link(view.button or f"Open {view.reference}", item.case_url, "button")]
     for b in view.buttons:
-        if b.action in (ActionId.TASK_DONE, ActionId.OPEN_FILE) or act is None:
+        if (
+            b.action in (ActionId.TASK_DONE, ActionId.OPEN_FILE, ActionId.MAKE_LETTER)
+            or act is None
+        ):
             actions.append(link(b.label, item.case_url, "button"))
         else:
             actions.append(form(act, submit(b.label, b.action, b.value, b.primary), cls="inline"))

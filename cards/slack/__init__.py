@@ -5,6 +5,7 @@ from cards.slack.case import approval_card, case_modal
 from cards.slack.modals import (
     close_modal,
     correct_modal,
+    letter_modal,
     notice_modal,
     reassign_modal,
     task_done_modal,
@@ -33,6 +34,7 @@ __all__ = [
     "form_modal",
     "hint_message",
     "home_view",
+    "letter_modal",
     "note_message",
     "notice_modal",
     "reassign_modal",

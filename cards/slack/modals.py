@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import (
     Block,
+    DatePickerElement,
     InputBlock,
     PlainTextInputElement,
     RadioButtonsElement,
@@ -14,7 +15,13 @@ from slack_sdk.models.views import View
 
 from cards.ids import InputId, ViewId
 from cards.slack.base import MAX_TITLE, asking_modal, escape, option, plain, section
-from cards.views import OUTCOME_CHOICES
+from cards.views import (
+    LETTER_ONCE,
+    MAKE_LETTER,
+    OUTCOME_CHOICES,
+    REMOVE_BY_HINT,
+    REMOVE_BY_LABEL,
+)
 
 
 def text_modal(
@@ -85,6 +92,26 @@ def task_done_modal(intro: str, reference_label: str, metadata: str) -> View:
         "Mark done",
         metadata,
         blocks=blocks,
+    )
+
+
+def letter_modal(intro: str, metadata: str) -> View:
+    """5.1.1: make the letter, with a remove-by date only if the head wants one."""
+    return asking_modal(
+        ViewId.LETTER.value,
+        "The warning letter",
+        MAKE_LETTER,
+        metadata,
+        blocks=[
+            section(escape(f"{intro} {LETTER_ONCE}")),
+            InputBlock(
+                block_id=InputId.REMOVE_BY.value,
+                label=plain(REMOVE_BY_LABEL),
+                hint=plain(REMOVE_BY_HINT, 2000),
+                optional=True,
+                element=DatePickerElement(action_id=InputId.REMOVE_BY.value),
+            ),
+        ],
     )
 
 

@@ -25,6 +25,7 @@ from cards.teams.case import approval_card, approval_refresh
 from cards.teams.follow import (
     close_form,
     correct_form,
+    letter_form,
     reassign_form,
     reopen_form,
     task_done_form,
@@ -48,6 +49,7 @@ __all__ = [
     "VERB",
     "approval_card",
     "approval_refresh",
+    "letter_form",
     "attachment",
     "card",
     "case_list_card",

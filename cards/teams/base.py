@@ -35,6 +35,7 @@ PAYLOAD_KEY = {
     ActionId.POST_REMOVED: TASK,
     ActionId.POST_STILL_UP: TASK,
     ActionId.OPEN_FILE: FILE,
+    ActionId.MAKE_LETTER: FILE,
     ActionId.CLOSE_CASE: CASE,
     ActionId.REOPEN_CASE: CASE,
 }

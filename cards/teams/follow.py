@@ -9,6 +9,7 @@ from cards.ids import InputId, ViewId
 from cards.teams.base import (
     BACK,
     CASE,
+    FILE,
     ON_CASE,
     REFRESH,
     TASK,
@@ -20,7 +21,15 @@ from cards.teams.base import (
     heading,
     text,
 )
-from cards.views import DATE_REFERENCES, OUTCOME_CHOICES, REFERENCE_LABELS
+from cards.views import (
+    DATE_REFERENCES,
+    LETTER_ONCE,
+    MAKE_LETTER,
+    OUTCOME_CHOICES,
+    REFERENCE_LABELS,
+    REMOVE_BY_HINT,
+    REMOVE_BY_LABEL,
+)
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -95,6 +104,29 @@ def task_done_form(
             errors.get("reference"),
         )
     actions = _form_actions("Mark done", ViewId.TASK_DONE, {TASK: task_payload}, back, case_payload)
+    return card(body, actions)
+
+
+def letter_form(
+    reference: str,
+    file_payload: str,
+    case_payload: str,
+    back: str,
+    value: str = "",
+    error: str | None = None,
+) -> Card:
+    """5.1.1: make the letter, with a remove-by date only if the head wants one."""
+    label = f"{REMOVE_BY_LABEL} (optional)"
+    field: Element = {"type": "Input.Date", "id": InputId.REMOVE_BY.value, "label": label}
+    if value:
+        field["value"] = value
+    body: list[Element] = [
+        heading(f"The warning letter for {reference} (5.1.1)"),
+        text(LETTER_ONCE, subtle=True),
+        *_with_error(field, error),
+        text(REMOVE_BY_HINT, subtle=True),
+    ]
+    actions = _form_actions(MAKE_LETTER, ViewId.LETTER, {FILE: file_payload}, back, case_payload)
     return card(body, actions)
 
 

@@ -3,8 +3,12 @@
 from cards.views.case import approval_card, case_list, notification_text, read_only
 from cards.views.models import (
     DATE_REFERENCES,
+    LETTER_ONCE,
+    MAKE_LETTER,
     OUTCOME_CHOICES,
     REFERENCE_LABELS,
+    REMOVE_BY_HINT,
+    REMOVE_BY_LABEL,
     URGENCY_LABEL,
     ActionOption,
     ApprovalCardView,
@@ -40,6 +44,10 @@ __all__ = [
     "Button",
     "CaseListView",
     "DATE_REFERENCES",
+    "LETTER_ONCE",
+    "MAKE_LETTER",
+    "REMOVE_BY_HINT",
+    "REMOVE_BY_LABEL",
     "Fact",
     "FileRow",
     "FormView",

@@ -14,6 +14,7 @@ from bot.policy import Policy
 from bot.sight import Sight
 from cards.ids import ActionId, CasePayload, FilePayload, TaskPayload
 from cards.views.models import (
+    MAKE_LETTER,
     URGENCY_LABEL,
     ApprovalCardView,
     Button,
@@ -215,8 +216,12 @@ def file_rows(case: Case, sight: Sight | None = None) -> tuple[FileRow, ...]:
             else "Warning letter (5.1.1): not made yet; made once, then kept as it is"
         )
         payload = FilePayload(case.reference, "letter", "warning-letter").encode()
-        button = "Open" if letter else "Make the letter"
-        rows.append(FileRow(label, Button(button, ActionId.OPEN_FILE, payload)))
+        button = (
+            Button("Open", ActionId.OPEN_FILE, payload)
+            if letter
+            else Button(MAKE_LETTER, ActionId.MAKE_LETTER, payload)
+        )
+        rows.append(FileRow(label, button))
     return tuple(rows)
 
 

@@ -170,6 +170,18 @@ REFERENCE_LABELS = {
 }
 DATE_REFERENCES = frozenset({"warning_letter"})
 
+# The 5.1.1 letter form: the one thing the head may add, a date; none is invented.
+MAKE_LETTER = "Make the letter"
+LETTER_ONCE = (
+    "The letter is made once (with this button, or when its task is marked done) and kept with "
+    "the case: every later open gives the same letter."
+)
+REMOVE_BY_LABEL = "Remove by"  # Slack and the web page mark it optional themselves
+REMOVE_BY_HINT = (
+    "Only if you want the letter to name a date. Left empty, the letter asks for the post to be "
+    "removed on receipt, as 5.1.1 says, and names no date."
+)
+
 
 def when(at: datetime, tz: tzinfo) -> str:
     return f"{at.astimezone(tz):%d %b %Y, %H:%M}"

@@ -10,7 +10,7 @@ from bot.models import Case, DecisionKind, ReminderKind, Task, Urgency
 from bot.policy import Policy
 from cards.ids import ActionId, CasePayload, FilePayload, TaskPayload
 from cards.views.case import decision_lines
-from cards.views.models import Button, NoteView, when
+from cards.views.models import LETTER_ONCE, MAKE_LETTER, Button, NoteView, when
 
 
 def reminder(case: Case, task: Task, kind: ReminderKind, policy: Policy, tz: tzinfo) -> NoteView:
@@ -81,17 +81,14 @@ def letter_note(case: Case) -> NoteView:
         case.reference,
         f"Warning letter for {case.reference} (5.1.1)",
         (
-            (
-                "The letter is made once, when you first press the button (or mark the task "
-                "done), and kept with the case: every later open gives the same letter."
-            ),
+            LETTER_ONCE,
             "Check it, sign it and send it; then mark the task done with the date it was sent.",
         ),
         f"Report {case.reference}: warning letter to make",
         buttons=(
             Button(
-                "Open the letter" if made else "Make the letter",
-                ActionId.OPEN_FILE,
+                "Open the letter" if made else MAKE_LETTER,
+                ActionId.OPEN_FILE if made else ActionId.MAKE_LETTER,
                 FilePayload(case.reference, "letter", "warning-letter").encode(),
                 primary=True,
             ),

@@ -194,6 +194,8 @@ class SlackChannel:
         bolt.action(ActionId.CORRECT_ANSWER.value)(self.on_correct)
         bolt.action(ActionId.VIEW_CASE.value)(self.on_view_case)
         bolt.view(ViewId.CORRECT.value)(self.on_correct_submit)
+        bolt.action(ActionId.MAKE_LETTER.value)(self.on_make_letter)
+        bolt.view(ViewId.LETTER.value)(self.on_letter_submit)
         bolt.event("app_home_opened")(self.on_home_opened)
         bolt.event("message")(self.on_message)
         bolt.event("app_mention")(self.on_mention)
@@ -313,6 +315,13 @@ class SlackChannel:
     async def on_open_file(self, ack: Ack, body: Body) -> None:
         await ack()
         await self.follow.open_file(body)
+
+    async def on_make_letter(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.open_letter(body)
+
+    async def on_letter_submit(self, ack: Ack, body: Body) -> None:
+        await self.follow.submit_letter(ack, body)
 
     async def on_home_opened(self, event: Body) -> None:
         """The Home tab: the report button, and the register of cases this person may see."""

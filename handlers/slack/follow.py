@@ -10,14 +10,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.access import AccessKind
 from bot.corrections import CORRECTABLE
+from bot.drafts import remove_by_date
 from bot.errors import BotError, FormErrors
 from bot.models import Actor, Case, Task
 from bot.service import CaseService, Outcome
 from bot.service.files import CaseFiles, FileKind
+from bot.service.follow_through import letter_of
 from bot.sight import NOT_YOURS
 from cards import slack as render
 from cards import views
-from cards.ids import CasePayload, InputId, TaskPayload, ViewId
+from cards.ids import CasePayload, FilePayload, InputId, TaskPayload, ViewId
 from handlers.slack.decisions import whisper
 from handlers.slack.payloads import (
     action_value,
@@ -44,6 +46,7 @@ CORRECT_INPUTS = {
     "field": InputId.CORRECT_FIELD,
     "reason": InputId.CORRECT_REASON,
 }
+LETTER_INPUTS = {"remove_by": InputId.REMOVE_BY}
 
 
 def modal_errors(exc: FormErrors, inputs: Mapping[str, InputId]) -> dict[str, str]:
@@ -349,6 +352,51 @@ class FollowThrough:
         )
         await service.record_access(case.reference, actor, AccessKind.CASE_VIEWED)
         await self.client.views_open(trigger_id=body["trigger_id"], view=render.case_modal(view))
+
+    # the 5.1.1 letter
+
+    async def open_letter(self, body: Body) -> None:
+        """The letter form (an optional remove-by date); a letter already made is just opened."""
+        payload = file_payload(body)
+        actor = await self.directory.actor(user_id(body))
+        try:
+            case = (await self.service.get(payload.reference)).case
+            if letter_of(case) is not None:
+                await self.open_file(body)
+                return
+            self.service.check_letter_maker(case, actor)
+        except BotError as exc:
+            await self._whisper(body, str(exc))
+            return
+        intro = f"{case.reference}: the warning letter (5.1.1)."
+        modal = render.letter_modal(intro, payload.encode())
+        await self.client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    async def submit_letter(self, ack: Ack, body: Body) -> None:
+        metadata, values, actor = await self._submitted(body)
+        payload = FilePayload.decode(metadata)
+        try:
+            remove_by = remove_by_date(str(values.get(InputId.REMOVE_BY.value) or ""))
+            outcome = await self.service.make_letter(payload.reference, actor, remove_by)
+        except FormErrors as exc:
+            await ack(response_action="errors", errors=modal_errors(exc, LETTER_INPUTS))
+            return
+        except BotError as exc:
+            await refuse(ack, payload.reference, exc)
+            return
+        letter = letter_of(outcome.case)
+        if not outcome.applied or letter is None:
+            await finish(ack, outcome)
+            return
+        log.info("letter made on %s", payload.reference)
+        await ack(
+            response_action="update",
+            view=render.notice_modal(
+                payload.reference,
+                f"The letter is made and kept with {payload.reference} (SHA-256 "
+                f"{letter.short_hash}…). Press Open beside it on the case card to download it.",
+            ),
+        )
 
     # files
 

@@ -7,10 +7,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.corrections import CORRECTABLE
+from bot.drafts import remove_by_date
 from bot.errors import BotError, FormErrors
 from bot.models import Actor, Case, Task
 from bot.service import CaseService, Outcome
 from bot.service.files import CaseFiles, FileKind
+from bot.service.follow_through import letter_of
 from cards import teams, views
 from cards.ids import ActionId, CasePayload, FilePayload, InputId, TaskPayload, ViewId
 from cards.teams import Card, Mode
@@ -74,6 +76,8 @@ class FollowThrough:
             ActionId.CORRECT_ANSWER: self.correct_form,
             ViewId.CORRECT: self.correct,
             ActionId.OPEN_FILE: self.open_file,
+            ActionId.MAKE_LETTER: self.letter_form,
+            ViewId.LETTER: self.make_letter,
         }
 
     # answering
@@ -326,6 +330,42 @@ class FollowThrough:
         except BotError as exc:
             return await self.refused(payload.reference, actor, teams.ON_CASE, exc)
         return await self.after(outcome, actor, teams.ON_CASE, "Case reopened.")
+
+    # the 5.1.1 letter
+
+    async def letter_form(self, actor: Actor, data: Data, mode: Mode) -> Card:
+        """The letter form (an optional remove-by date); a letter already made is just opened."""
+        payload = FilePayload.decode(data.get(teams.FILE))
+        back = back_of(data)
+        try:
+            case = (await self.service.get(payload.reference)).case
+            if letter_of(case) is not None:
+                return await self.open_file(actor, data, mode)
+            self.service.check_letter_maker(case, actor)
+        except BotError as exc:
+            return await self.refused(payload.reference, actor, back, exc)
+        case_payload = CasePayload(case.reference, case.version).encode()
+        return teams.letter_form(case.reference, payload.encode(), case_payload, back)
+
+    async def make_letter(self, actor: Actor, data: Data, mode: Mode) -> Card:
+        payload = FilePayload.decode(data.get(teams.FILE))
+        back = back_of(data)
+        value = text_of(data, InputId.REMOVE_BY)
+        try:
+            remove_by = remove_by_date(value)
+            await self.service.make_letter(payload.reference, actor, remove_by)
+        except FormErrors as exc:
+            case = (await self.service.get(payload.reference)).case
+            case_payload = CasePayload(case.reference, case.version).encode()
+            error = exc.errors.get("remove_by") or next(iter(exc.errors.values()))
+            return teams.letter_form(
+                case.reference, payload.encode(), case_payload, back, value, error
+            )
+        except BotError as exc:
+            return await self.refused(payload.reference, actor, back, exc)
+        log.info("letter made on %s via Teams", payload.reference)
+        # Made (or made already): the person gets their link to it, as Open gives.
+        return await self.open_file(actor, data, mode)
 
     # files
 

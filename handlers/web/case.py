@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 
 from bot.access import AccessKind
+from bot.drafts import remove_by_date
 from bot.errors import (
     EvidenceRejected,
     FormErrors,
@@ -43,6 +44,7 @@ DONE: dict[str, str] = {
     ActionId.CLOSE_CASE: "The case is closed.",
     ActionId.REOPEN_CASE: "The case is reopened.",
     ActionId.CORRECT_ANSWER: "The answer is corrected; the report as filed is kept.",
+    ActionId.MAKE_LETTER: "The letter is made and kept with the case (5.1.1): open it below.",
     "evidence": "The screenshots are kept as evidence (5.1.7).",
 }
 
@@ -64,6 +66,7 @@ class CasePages:
             ActionId.CLOSE_CASE: self.close,
             ActionId.REOPEN_CASE: self.reopen,
             ActionId.CORRECT_ANSWER: self.correct,
+            ActionId.MAKE_LETTER: self.make_letter,
         }
 
     def mount(self, app: web.Application) -> None:
@@ -125,6 +128,10 @@ class CasePages:
             and case.status is Status.MORE_INFO_REQUESTED
             and bool(pending),
             file_url=f"{base}/file",
+            letter=any(
+                t.action_id == "warning_letter" and (lead or t.owner.email == email)
+                for t in case.tasks
+            ),
             errors=errors or {},
             failed=failed,
             note=note,
@@ -298,6 +305,11 @@ class CasePages:
         return await self.service.close(
             ref, actor, form.one(InputId.CLOSE_OUTCOME), form.one(InputId.CLOSE_NOTE)
         )
+
+    async def make_letter(self, ref: str, actor: Actor, form: Submitted, value: str) -> Outcome:
+        FilePayload.decode(value)
+        remove_by = remove_by_date(form.one(InputId.REMOVE_BY))
+        return await self.service.make_letter(ref, actor, remove_by)
 
     async def reopen(self, ref: str, actor: Actor, form: Submitted, value: str) -> Outcome:
         CasePayload.decode(value)

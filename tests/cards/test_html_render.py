@@ -142,7 +142,9 @@ async def test_approved_card_with_tasks_files_and_close(
     view = card(done.case, policy, trust, clock)
     ids = frozenset(t.id for t in done.case.tasks)
     owners = (("dsl@oakprimary.example", "DSL: safeguarding lead, Oak Primary School"),)
-    markup = html.approval_card(view, controls(approver=True, task_ids=ids, owners=owners))
+    markup = html.approval_card(
+        view, controls(approver=True, task_ids=ids, owners=owners, letter=True)
+    )
     assert_golden("card-approved-tasks", markup)
     page = parse(markup)
     assert page.buttons() == {
@@ -150,9 +152,22 @@ async def test_approved_card_with_tasks_files_and_close(
         ActionId.TASK_REASSIGN,
         ActionId.CLOSE_CASE,
         ActionId.CORRECT_ANSWER,
+        ActionId.MAKE_LETTER,
     }
     assert "Warning letter (5.1.1): not made yet" in page.all_text()
+    # The letter form: an optional date, nothing invented; someone who may not make it sees
+    # only that it is not made yet.
+    assert 'type="date"' in markup and f'name="{InputId.REMOVE_BY.value}"' in markup
+    assert "names no date" in page.all_text()
+    plain = html.approval_card(view, controls(approver=False))
+    assert "Warning letter (5.1.1): not made yet" in plain and "letter_remove_by" not in plain
+    made = await service.make_letter(case.reference, HEAD)
+    view = card(made.case, policy, trust, clock)
+    markup = html.approval_card(view, controls(approver=True, task_ids=ids, letter=True))
+    sha = made.case.evidence[-1].sha256
+    assert "Warning letter (5.1.1), Word document" in markup and sha[:12] in markup
     assert "/cases/OAK-2026-0001/file?f=OAK-2026-0001%3Aletter%3Awarning-letter" in markup
+    assert "letter_remove_by" not in markup
 
 
 async def test_closed_card_offers_reopen(policy, trust, make_answers, service, clock):

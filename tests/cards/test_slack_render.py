@@ -323,7 +323,8 @@ def test_a_card_with_nine_tasks_and_eleven_files_stays_within_limits(case, polic
     assert done.count("OAK-2026-0007:t10") == 2  # Mark done and Reassign on the last task
     opens = [b["accessory"]["value"] for b in blocks if "accessory" in b]
     assert len(opens) == 11 and opens[-1] == "OAK-2026-0007:letter:warning-letter"
-    assert {b["accessory"]["action_id"] for b in blocks if "accessory" in b} == {ActionId.OPEN_FILE}
+    actions = [b["accessory"]["action_id"] for b in blocks if "accessory" in b]
+    assert set(actions[:-1]) == {ActionId.OPEN_FILE} and actions[-1] == ActionId.MAKE_LETTER
     assert [b["block_id"] for b in blocks if b.get("block_id", "").startswith("task_")] == [
         f"task_t{n}" for n in range(1, 11)
     ]
@@ -369,7 +370,7 @@ def test_reminders_notes_modals_links_and_the_register_are_valid(case, policy, t
             ["post_removed", "post_still_up"],
         ),
         (views.task_assigned(full, task, policy, trust.tz), ["task_done"]),
-        (views.letter_note(full), ["case_open_file"]),
+        (views.letter_note(full), ["case_make_letter"]),
     ):
         message = render.note_message(view)
         blocks = message.block_dicts()

@@ -211,7 +211,19 @@ async def test_follow_through_forms_and_notes_validate(service, policy, trust, m
         assert all(a["data"][teams.TASK] == f"{case.reference}:t1" for a in note["actions"])
     letter_card = teams.note_card(letter_note(out.case))
     assert_valid_card(letter_card)
-    assert letter_card["actions"][0]["verb"] == ActionId.OPEN_FILE
+    assert letter_card["actions"][0]["verb"] == ActionId.MAKE_LETTER
+    form = teams.letter_form(case.reference, "F", "C", teams.ON_CASE, "2026-12-09", "Too soon")
+    assert_valid_card(form)
+    assert by_id(form, InputId.REMOVE_BY) == {
+        "type": "Input.Date",
+        "id": InputId.REMOVE_BY.value,
+        "label": "Remove by (optional)",
+        "value": "2026-12-09",
+    }
+    assert "Too soon" in json.dumps(form) and [a["verb"] for a in form["actions"]] == [
+        ViewId.LETTER,
+        "case_refresh",
+    ]
     link = teams.link_card(file_link("the letter", "http://x/files/a?e=1"), "http://x/files/a?e=1")
     assert_valid_card(link)
     assert_valid_card(teams.note_card(task_assigned(out.case, task, policy, trust.tz)))

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 from docx import Document
 
+from bot.drafts import long_date
 from bot.models import CaseFile, CaseOutcome, Notice, Status, TaskStatus
 from bot.timeline import verify
 from tests.conftest import HEAD as HEAD_ACTOR
@@ -264,9 +265,26 @@ async def test_the_letter_is_made_once_and_every_open_gives_the_same_bytes(
     assert [e.source for e in record.case.evidence] == ["slack:F0SHOT0001"]
     assert "letter_made" not in [e.kind for e in record.timeline]
 
+    # The letter form: an optional remove-by date, checked; nothing is made until it is sent.
+    value = f"{reference}:letter:warning-letter"
+    modal = await modal_from(w, HEAD, press(w, HEAD, reference, "case_make_letter", value))
+    assert modal.view["callback_id"] == "letter_form"
+    assert modal.block("letter_remove_by")["optional"] is True
+    today = w.server.service.today()
+    reply = await w.slack.submit(modal, {"letter_remove_by": today.isoformat()})
+    assert reply.json["errors"] == {
+        "letter_remove_by": "Choose a date after today, or leave it empty."
+    }
+    assert not (await w.server.service.get(reference)).case.evidence[1:]
+    remove_by = today + timedelta(days=7)
+    reply = await w.slack.submit(modal, {"letter_remove_by": remove_by.isoformat()})
+    assert reply.json["response_action"] == "update"
+    assert "The letter is made" in json.dumps(reply.json["view"])
+
     async def open_letter() -> bytes:
+        await w.server.idle()
         before = len(ephemerals(w, HEAD))
-        await press(w, HEAD, reference, "case_open_file", f"{reference}:letter:warning-letter")
+        await press(w, HEAD, reference, "case_open_file", value)
         answer = await whispered(w, HEAD, before + 1)
         [link] = [
             e["url"]
@@ -287,9 +305,11 @@ async def test_the_letter_is_made_once_and_every_open_gives_the_same_bytes(
     record = await w.server.service.get(reference)
     [made] = [e for e in record.timeline if e.kind == "letter_made"]
     assert made.after["sha256"] == sha and sha in made.summary
+    assert made.after["remove_by"] == remove_by.isoformat()
     assert [e.sha256 for e in record.case.evidence if e.source == "warning_letter"] == [sha]
     text = "\n".join(p.text for p in Document(io.BytesIO(first)).paragraphs)
     assert "Private and confidential" in text and "Mrs J. Patel" in text
+    assert f"removed by {long_date(remove_by)} at the latest" in text
     assert "5.1.1" in text and "4.2.2" in text and reference in text
     # The card now offers the letter as made, with its hash.
     await w.server.idle()
@@ -305,7 +325,14 @@ async def test_the_open_buttons_give_private_links(world: World) -> None:
     channel, card = await card_of(w, reference)
 
     # Open buttons: the evidence and the letter, each answered privately with a signed link.
+    # The letter's first press (from the thread's note: no date) makes it.
     sha = hashlib.sha256(PNG).hexdigest()
+    await w.server.idle()
+    channel, card = await card_of(w, reference)
+    assert button_values(card, "case_make_letter") == [f"{reference}:letter:warning-letter"]
+    await w.server.service.make_letter(reference, HEAD_ACTOR)
+    await w.server.idle()
+    channel, card = await card_of(w, reference)
     values = button_values(card, "case_open_file")
     assert values == [
         f"{reference}:evidence:{sha}",

@@ -290,8 +290,19 @@ async def test_the_letter_is_linked_privately_and_downloads_as_a_docx(world):
         if "Warning letter for" in json.dumps(c.body)
     )
     assert "/files/" not in json.dumps(letter_note)  # no link for everyone in the channel
-    open_letter = action(letter_note, "case_open_file")
-    answer = await case.click(HEAD, "case_open_file", open_letter["data"])
+    # The note's button opens the letter form: an optional date, checked, nothing invented.
+    make = action(letter_note, "case_make_letter")
+    form = await case.click(HEAD, "case_make_letter", make["data"])
+    [field] = [e for e in walk(form) if e.get("id") == "letter_remove_by"]
+    assert field["type"] == "Input.Date" and not field.get("isRequired")
+    send = action(form, "letter_form")
+    today = world.server.service.today()
+    again_form = await case.click(
+        HEAD, "letter_form", {**send["data"], "letter_remove_by": today.isoformat()}
+    )
+    assert "Choose a date after today" in json.dumps(again_form)
+    assert not (await case.record()).case.evidence
+    answer = await case.click(HEAD, "letter_form", {**send["data"], "letter_remove_by": ""})
     [link] = [a for a in walk(answer) if a.get("type") == "Action.OpenUrl"]
     url = link["url"]
     assert url.startswith(f"{world.server.url}/files/{case.reference}/letter/")
@@ -306,6 +317,7 @@ async def test_the_letter_is_linked_privately_and_downloads_as_a_docx(world):
     assert "Oak Primary School" in text and "Private and confidential" in text
     assert long_date(world.server.service.today()) in text
     assert "5.1.1" in text and "4.2" in text and case.reference in text
+    assert "removed by" not in text  # no date was set, so none is named
     async with world.http.get(url.replace("signature=", "signature=0")) as r:
         assert r.status == 403
     # Made once, on the first press: kept as evidence, its SHA-256 on the timeline.
@@ -318,7 +330,8 @@ async def test_the_letter_is_linked_privately_and_downloads_as_a_docx(world):
     # From the case card the link comes on the card itself, for the clicker only; a day
     # later the same letter, byte for byte.
     world.server.service.clock = lambda: datetime.now(UTC) + timedelta(days=1)
-    file_button = action(card, "case_open_file", back="case")
+    card = await case.click(HEAD, "case_refresh", {"case": f"{case.reference}:2"})
+    file_button = action(card, "case_open_file", back="case", file=make["data"]["file"])
     on_case = await case.click(HEAD, "case_open_file", file_button["data"])
     assert "Tasks" in json.dumps(on_case)
     [again] = [a["url"] for a in walk(on_case) if a.get("type") == "Action.OpenUrl"]
@@ -339,10 +352,10 @@ async def test_someone_who_may_not_see_the_case_gets_no_link(world):
         if "Warning letter for" in json.dumps(c.body)
     )
     answer = await world.execute(
-        HEAD2, "case_open_file", action(letter_note, "case_open_file")["data"]
+        HEAD2, "case_make_letter", action(letter_note, "case_make_letter")["data"]
     )
     text = json.dumps(answer)
-    assert "No link for you" in text and "/files/" not in text
+    assert "the school's leads can" in text and "/files/" not in text
     assert not [a for a in walk(answer) if a.get("type") == "Action.OpenUrl"]
     assert not (await case.record()).case.evidence  # and no letter was made by the attempt
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+from docx import Document
 from yarl import URL
 
 from app import build_app, describe, load
 from bot.config import Settings
+from bot.drafts import long_date
 from bot.models import Status
 from handlers.web.identity import COOKIE
 from tests.conftest import REPORTER
@@ -220,3 +225,50 @@ async def test_follow_through_mark_done_reassign_and_close(tmp_path: Path) -> No
         assert f"{ref} is closed" in inbox and "post removed" in inbox
         case = (await server.service.get(ref)).case
         assert case.status is Status.CLOSED and case.tasks[0].result.startswith("Met the parent")
+
+
+async def test_the_letter_form_makes_the_letter_once_and_every_open_gives_the_same_bytes(
+    tmp_path: Path,
+) -> None:
+    async with one_case(tmp_path) as (server, http, ref):
+        head = Browser(http, server.url)
+        await head.act_as("head@oakprimary.example")
+        await head.get(f"/cases/{ref}")
+        approve = {"action": "case_approve", "value": f"{ref}:1"}
+        await head.post(f"/cases/{ref}/act", {**approve, "decision_actions": "warning_letter"})
+        _, page = await head.get(f"/cases/{ref}")
+        assert "Warning letter (5.1.1): not made yet" in page and 'type="date"' in page
+        make = {"action": "case_make_letter", "value": f"{ref}:letter:warning-letter"}
+        # A date that is not after today is refused by the box; nothing is made.
+        today = server.service.today()
+        status, text, _ = await head.post(
+            f"/cases/{ref}/act", {**make, "letter_remove_by": today.isoformat()}
+        )
+        assert status == 422 and "Choose a date after today" in text
+        assert 'aria-invalid="true"' in text and "<details open>" in text
+        assert not (await server.service.get(ref)).case.evidence
+        remove_by = today + timedelta(days=10)
+        status, text, _ = await head.post(
+            f"/cases/{ref}/act", {**make, "letter_remove_by": remove_by.isoformat()}
+        )
+        assert status == 200 and "The letter is made and kept with the case" in text
+        record = await server.service.get(ref)
+        [letter] = record.case.evidence
+        [made] = [e for e in record.timeline if e.kind == "letter_made"]
+        assert made.after["sha256"] == letter.sha256 in made.summary
+        # Opened twice, the second time days later: the same bytes, the hash on the timeline.
+        link = re.search(r'href="(/cases/[^"]+/file\?f=[^"]+letter[^"]+)"', text)[1]
+        bodies = []
+        for days in (0, 3):
+            server.service.clock = lambda days=days: datetime.now(UTC) + timedelta(days=days)
+            async with http.get(server.url + link.replace("&amp;", "&")) as r:
+                assert r.status == 200 and "/files/" in str(r.url)
+                bodies.append(await r.read())
+        assert bodies[0] == bodies[1]
+        assert hashlib.sha256(bodies[0]).hexdigest() == letter.sha256
+        words = "\n".join(p.text for p in Document(io.BytesIO(bodies[0])).paragraphs)
+        assert f"removed by {long_date(remove_by)} at the latest" in words
+        # Pressing the form again (an old page) makes nothing new.
+        status, text, _ = await head.post(f"/cases/{ref}/act", make)
+        assert "opening it gives that letter" in text
+        assert len((await server.service.get(ref)).case.evidence) == 1
