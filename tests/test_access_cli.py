@@ -109,3 +109,17 @@ def test_audit_verify_catches_an_edited_access_log_entry(tmp_path):
     r = run("audit", "verify", **env)
     assert r.returncode == 1
     assert f"{ref}: access 2: numbered 3 (an entry was removed or inserted)" in r.stdout
+
+
+def test_migrate_copies_the_access_logs_and_removes_the_source_files(tmp_path, pg_url):
+    data = tmp_path / "data"
+    ref = fill_store(data)[0]
+    env = {"DATA_DIR": str(data), "TRUST_CONFIG": str(EXAMPLE_TRUST)}
+    record(data, ref, (AccessKind.CASE_VIEWED, "web", ""), (AccessKind.FILE_OPENED, "web", "x"))
+    before = run("access", ref, **env).stdout
+    done = run("migrate", "--to", pg_url, **env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (data / "access").exists()  # copied, then gone with the TinyDB store's files
+    after = run("access", ref, **env, DATABASE_URL=pg_url)
+    assert after.returncode == 0 and after.stdout == before
+    assert "Hash chain intact." in after.stdout and "2 entries" in after.stdout

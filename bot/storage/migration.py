@@ -77,9 +77,10 @@ async def _check(
 async def _copy_access(source: TinyDBStore, target: PostgresStore, refs: Sequence[str]) -> None:
     """Each newly copied case's access log, entry by entry (its chain copied as it is)."""
     for ref in refs:
-        if await target.access_log(ref):
+        log = await source.access_log(ref)  # a file read; most cases were never opened
+        if not log or await target.access_log(ref):
             continue
-        for entry in await source.access_log(ref):
+        for entry in log:
             await target.append_access(ref, entry)
 
 

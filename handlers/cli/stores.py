@@ -60,14 +60,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def remove_source(data_dir: Path) -> int:
-    """The TinyDB store's own files (cases, values, index), durably; evidence and the link key
-    stay, as PostgreSQL keeps using them."""
+    """The TinyDB store's own files (cases, values, access logs, index), durably; evidence and
+    the link key stay, as PostgreSQL keeps using them."""
     from bot.storage.files import remove_durably
     from bot.storage.tinydb_store import INDEX_FILE
 
     files = [
         *sorted((data_dir / "cases").glob("*.json")),
         *sorted((data_dir / "values").glob("*.json")),
+        *sorted((data_dir / "access").glob("*.jsonl")),  # copied with their cases
         data_dir / INDEX_FILE,
     ]
     removed = 0
@@ -75,7 +76,7 @@ def remove_source(data_dir: Path) -> int:
         if path.exists():
             remove_durably(path)
             removed += 1
-    for folder in (data_dir / "cases", data_dir / "values"):
+    for folder in (data_dir / "cases", data_dir / "values", data_dir / "access"):
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
     return removed
