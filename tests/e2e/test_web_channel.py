@@ -15,7 +15,7 @@ from docx import Document
 from yarl import URL
 
 from app import build_app, describe, load
-from bot.config import Settings
+from bot.config import EXAMPLE_TRUST, Settings
 from bot.drafts import long_date
 from bot.models import Status
 from handlers.web.identity import COOKIE
@@ -272,3 +272,40 @@ async def test_the_letter_form_makes_the_letter_once_and_every_open_gives_the_sa
         status, text, _ = await head.post(f"/cases/{ref}/act", make)
         assert "opening it gives that letter" in text
         assert len((await server.service.get(ref)).case.evidence) == 1
+
+
+async def test_tasks_fall_due_after_christmas_and_after_a_closure(tmp_path: Path) -> None:
+    # The example trust file, with its closures replaced by two INSET days after Christmas.
+    text = EXAMPLE_TRUST.read_text().split("\n[[closure]]")[0]
+    trust = tmp_path / "trust.toml"
+    trust.write_text(f'{text}\n[[closure]]\nfrom = 2027-01-04\nto = 2027-01-05\nname = "INSET"\n')
+    env = base_env(tmp_path / "data", TRUST_CONFIG=str(trust))
+    async with (
+        running_server(env) as server,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http,
+    ):
+        # Wednesday 23 December 2026, 10:00: the head approves a letter and legal advice.
+        server.service.clock = lambda: datetime(2026, 12, 23, 10, tzinfo=UTC)
+        assert [server.service.trust.due_days(a) for a in ("warning_letter", "legal_advice")] == [
+            3,
+            5,
+        ]
+        ref = await file_a_case(server)
+        head = Browser(http, server.url)
+        await head.act_as("head@oakprimary.example")
+        await head.get(f"/cases/{ref}")
+        approve = {"action": "case_approve", "value": f"{ref}:1"}
+        form = aiohttp.FormData({"csrf": head.csrf, **approve})
+        for action in ("warning_letter", "legal_advice"):
+            form.add_field("decision_actions", action)
+        status, page, _ = await head.post(f"/cases/{ref}/act", form)
+        assert status == 200
+        tasks = {t.action_id: t.due_at for t in (await server.service.get(ref)).case.tasks}
+        # 3 working days: 24, 29, 30 December (25 and 28 December are bank holidays, 26 and 27
+        # a weekend). 5: then 31 December and, past New Year's Day, the weekend and the INSET
+        # days, 6 January.
+        assert tasks == {
+            "warning_letter": datetime(2026, 12, 30, 17, tzinfo=UTC),
+            "legal_advice": datetime(2027, 1, 6, 17, tzinfo=UTC),
+        }
+        assert "30 Dec 2026, 17:00" in page and "06 Jan 2027, 17:00" in page
