@@ -1,4 +1,4 @@
-"""Slack in Socket Mode: two tokens only, no /slack/events, the workspace pinned when asked."""
+"""Slack in Socket Mode with two tokens only, no /slack/events; the workspace pinned when asked."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import aiohttp
 from tests.e2e.harness import base_env, running_server
 from tests.e2e.test_demo_mode import app_py
 from tests.fakes.slack_api import FakeSlackApi
-from tests.fakes.slack_session import TEACHER, TOKEN, USERS
+from tests.fakes.slack_session import TEACHER, TOKEN, USERS, SlackClient, slack_env
 from tests.fakes.slack_signing import command_body, new_trigger_id
 from tests.fakes.slack_socket import FakeSocketMode
 
@@ -81,3 +81,21 @@ def test_check_and_the_server_agree_on_socket_mode(tmp_path):
     assert "Slack: enabled (Socket Mode (SLACK_APP_TOKEN is set; POST /slack/events is off))" in (
         done.stdout
     )
+
+
+async def test_http_mode_refuses_a_signed_request_from_another_workspace(tmp_path):
+    """Signed with the app's secret (one app, installed in several workspaces), but not from
+    SLACK_TEAM_ID: refused with 403 before any listener runs; the pinned workspace is served."""
+    async with FakeSlackApi(users=USERS) as api, aiohttp.ClientSession() as http:
+        for team, served in (("T0ELSEWHERE", False), ("T0001", True)):
+            env = base_env(tmp_path / team, **slack_env(api, SLACK_TEAM_ID=team))
+            async with running_server(env) as server:
+                before = len(api.calls_to("views.open"))
+                reply = await SlackClient(server.url, api, http).command(TEACHER)
+                if served:
+                    assert reply.status == 200
+                    await api.wait_for("views.open", before + 1)
+                else:
+                    assert reply.status == 403
+                    await asyncio.sleep(0.3)
+                    assert len(api.calls_to("views.open")) == before
