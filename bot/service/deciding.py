@@ -47,10 +47,12 @@ class Deciding(ServiceCore):
     def _check_approver(self, actor: Actor, case: Case) -> School:
         school = self.school_of(case)
         if not school.is_approver(actor.email):
-            raise NotAllowed(
-                f"Only {school.name}'s approvers can decide on {case.reference}. "
-                "Nothing was changed."
+            who = (
+                "the trust's escalation contacts (the post is about one of the school's deciders)"
+                if case.recommendation.escalated
+                else f"{school.name}'s approvers"
             )
+            raise NotAllowed(f"Only {who} can decide on {case.reference}. Nothing was changed.")
         return school
 
     def _already(self, case: Case, actor: Actor) -> str:

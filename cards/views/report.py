@@ -54,7 +54,11 @@ def action_options(
 ) -> tuple[ActionOption, ...]:
     """Every action of 5.1, the recommended ones ticked with their reason and whose it is (a
     clause of the policy or the trust's practice), or the chosen ones once decided."""
-    reasons = {a.action_id: f"{a.reason}. Basis: {a.cited}." for a in recommendation.actions}
+    # Whose it is first: Slack cuts an option's description at 75 characters.
+    reasons = {
+        a.action_id: f"{a.cited[0].upper()}{a.cited[1:]}: {a.reason}"
+        for a in recommendation.actions
+    }
     preselected = {a.action_id for a in recommendation.actions if a.preselected}
     ticked = set(chosen) if chosen is not None else preselected
     return tuple(

@@ -35,6 +35,7 @@ DSL = "UDSL001"
 SECONDARY_HEAD = "UHEAD02"
 SECONDARY_TEACHER = "UTEACH2"
 STRANGER = "USTRANGE"
+CHAIR = "UCHAIR1"  # the trust's escalation contact (chair of governors)
 
 USERS: dict[str, tuple[str, str]] = {
     TEACHER: ("teacher@oakprimary.example", "Tess Teacher"),
@@ -44,6 +45,7 @@ USERS: dict[str, tuple[str, str]] = {
     SECONDARY_HEAD: ("head@oaksecondary.example", "Sam Second"),
     SECONDARY_TEACHER: ("teacher@oaksecondary.example", "Toby Teacher"),
     STRANGER: ("someone@gmail.example", "Stan Stranger"),
+    CHAIR: ("chair@oaktrust.example", "Cara Chair"),
 }
 
 _ts = itertools.count(1)
