@@ -131,7 +131,8 @@ def info_section(view: ApprovalCardView) -> Markup:
 
 
 def recommended(view: ApprovalCardView) -> Markup:
-    ticked = [a for a in view.actions if a.ticked]
+    # Before the decision, every recommendation with its reason, held-back ones too.
+    ticked = [a for a in view.actions if (a.ticked if view.decision else a.reason)]
     if not ticked:
         return Markup("")
     title = "Actions taken" if view.decision else "Recommended, each with its basis"

@@ -81,7 +81,8 @@ def _task_row(row: TaskRow, controls: bool) -> Element:
 
 
 def _recommended(view: ApprovalCardView) -> list[Element]:
-    ticked = [a for a in view.actions if a.ticked]
+    # Before the decision, every recommendation with its reason, held-back ones too.
+    ticked = [a for a in view.actions if (a.ticked if view.decision else a.reason)]
     if not ticked:
         return []
     title = "Actions taken" if view.decision else "Recommended, each with its basis"

@@ -20,6 +20,10 @@ def _labels(policy: Policy, group: str, ids: Sequence[str], clause: bool = False
     return ", ".join(out)
 
 
+def _apart(policy: Policy, fact_id: str) -> bool:
+    return policy.option("facts", fact_id).asked_apart
+
+
 def report_facts(policy: Policy, case_answers: Any, school: School | None) -> tuple[Fact, ...]:
     """The answers as label/value pairs, in the form's order; empty answers left out."""
     a = case_answers
@@ -38,7 +42,8 @@ def report_facts(policy: Policy, case_answers: Any, school: School | None) -> tu
         ("Posted by", author),
         ("About", _labels(policy, "subjects", a.about)),
         ("Inappropriate because", categories),
-        ("Also", _labels(policy, "facts", a.facts)),
+        *((f.label, "Yes") for f in policy.facts if f.asked_apart and f.id in a.facts),
+        ("Also", _labels(policy, "facts", [x for x in a.facts if not _apart(policy, x)])),
         ("So far", policy.option("histories", a.history).label),
         (
             "Investigation",

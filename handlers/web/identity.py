@@ -26,7 +26,8 @@ def display_name(email: str) -> str:
 
 
 def trust_people(trust: Trust) -> tuple[Person, ...]:
-    """Each school's approvers and safeguarding leads, and a demo member of staff per school."""
+    """Each school's approvers and safeguarding leads, a demo member of staff per school, and
+    the trust's escalation contacts."""
     people: dict[str, Person] = {}
     for school in trust.schools:
         roles = [(e, "head or deputy (approver)") for e in school.approvers]
@@ -35,6 +36,8 @@ def trust_people(trust: Trust) -> tuple[Person, ...]:
             roles.append((f"{DEMO_STAFF}@{school.staff_email_domains[0]}", "member of staff"))
         for email, role in roles:
             people.setdefault(email, Person(email, display_name(email), f"{role}, {school.name}"))
+    for email in trust.escalation_contacts:  # decide a case about a school's head or approver
+        people.setdefault(email, Person(email, display_name(email), "escalation contact"))
     return tuple(people.values())
 
 

@@ -1,0 +1,152 @@
+"""The web channel end to end (issue 13): the report form's safeguarding question, a case about
+the head, an unknown author; what each person sees on their case page, inbox and file links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+
+from bot.models import Status, Urgency
+from tests.e2e.harness import Server, base_env, running_server
+from tests.e2e.test_web_channel import Browser
+from tests.samples import png
+
+POST = [("platform", "facebook"), ("seen_on", "2026-11-25"), ("post_text", "The post")]
+PEOPLE = [("author_relationship", "parent"), ("about", "staff")]
+WHAT = [("categories", "allegations"), ("history", "not_discussed")]
+
+
+class People:
+    """One browser (its own cookie jar) per person, as people are on their own devices."""
+
+    def __init__(self, server: Server, stack: AsyncExitStack) -> None:
+        self.server = server
+        self.stack = stack
+        self.http: aiohttp.ClientSession | None = None
+
+    async def __call__(self, email: str) -> Browser:
+        jar = aiohttp.CookieJar(unsafe=True)
+        http = await self.stack.enter_async_context(aiohttp.ClientSession(cookie_jar=jar))
+        self.http = http
+        browser = Browser(http, self.server.url)
+        await browser.act_as(email)
+        return browser
+
+
+@asynccontextmanager
+async def web(tmp_path: Path) -> AsyncIterator[tuple[Server, People]]:
+    async with running_server(base_env(tmp_path / "data")) as server, AsyncExitStack() as stack:
+        yield server, People(server, stack)
+
+
+async def file_through_the_form(person: People, post=POST, people=PEOPLE, what=WHAT) -> str:
+    """A teacher's way through the web form, step by step, to the receipt; the reference."""
+    teacher = await person("teacher@oakprimary.example")
+    _, page = await teacher.get("/report")
+    action = re.search(r'action="(/report/[^/"]+)/0"', page)[1]
+    for step, answers in enumerate((post, people, what)):
+        status, page, url = await teacher.post(
+            f"{action}/{step}", [("csrf", teacher.csrf), *answers]
+        )
+        assert status == 200 and '-error"' not in page, page
+        teacher.csrf = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+    assert url.endswith("/summary")
+    status, page, url = await teacher.post(f"{action}/summary", {})
+    assert status == 200 and url.endswith("/receipt"), page
+    return re.search(r"/cases/([A-Z]+-\d{4}-\d{4})/receipt", url)[1]
+
+
+async def test_the_form_asks_the_safeguarding_question_in_plain_words(tmp_path: Path) -> None:
+    async with web(tmp_path) as (server, person):
+        teacher = await person("teacher@oakprimary.example")
+        _, page = await teacher.get("/report")
+        action = re.search(r'action="(/report/[^/"]+)/0"', page)[1]
+        await teacher.post(f"{action}/0", [("csrf", teacher.csrf), *POST])
+        _, page = await teacher.get(f"{action}/2")
+        assert (
+            "Does the post allege that a member of staff or volunteer has harmed a child, "
+            "or may pose a risk to children?" in page
+        )
+        assert "A child may be at risk" in page
+
+
+async def test_allegation_against_staff_reaches_the_dsl_with_the_lado_task(
+    tmp_path: Path,
+) -> None:
+    async with web(tmp_path) as (server, person):
+        what = [*WHAT, ("allegation_against_staff", "yes")]
+        ref = await file_through_the_form(person, what=what)
+        await server.idle()
+        case = (await server.service.get(ref)).case
+        assert case.urgency is Urgency.URGENT
+        assert [(t.action_id, t.owner.email) for t in case.tasks] == [
+            ("lado_referral", "dsl@oakprimary.example")
+        ]
+        dsl = await person("dsl@oakprimary.example")
+        _, inbox = await dsl.get("/inbox")
+        assert f"URGENT report {ref}" in inbox
+        assert "an allegation against a member of staff or volunteer" in inbox
+        _, page = await dsl.get(f"/cases/{ref}")
+        assert "Consider a referral to the LADO (within 1 working day)" in page
+        assert "URGENT: an allegation against a member of staff or volunteer" in page
+        head = await person("head@oakprimary.example")
+        _, page = await head.get(f"/cases/{ref}")
+        assert "Held back until the DSL has advised" in page
+        assert 'value="discuss" checked' not in page
+        assert "the policy recommends" not in page.lower()
+
+
+async def test_a_case_about_the_head_is_decided_by_the_escalation_contact(
+    tmp_path: Path,
+) -> None:
+    async with web(tmp_path) as (server, person):
+        ref = await file_through_the_form(person, people=[*PEOPLE[:1], ("about", "head")])
+        await server.idle()
+        chair = await person("chair@oaktrust.example")
+        _, inbox = await chair.get("/inbox")
+        assert f"New report {ref} needs your decision" in inbox
+        # The chair adds a screenshot, so that there is a file the head might try to open.
+        await chair.get(f"/cases/{ref}")
+        data = aiohttp.FormData()
+        data.add_field("csrf", chair.csrf)
+        data.add_field("evidence", png("shot"), filename="post.png", content_type="image/png")
+        status, page, _ = await chair.post(f"/cases/{ref}/evidence", data)
+        assert status == 200, page
+        link = re.search(r'href="(/cases/[^"]+/file\?f=[^"]+)"', page)[1].replace("&amp;", "&")
+
+        head = await person("head@oakprimary.example")
+        _, inbox = await head.get("/inbox")
+        assert ref not in inbox
+        status, page = await head.get(f"/cases/{ref}")
+        assert status == 403 and "The post" not in page
+        async with head.http.get(server.url + link) as r:  # the file, and so any export of it
+            assert r.status == 403 and await r.read() != png("shot")
+        form = {"action": "case_approve", "value": f"{ref}:1", "decision_actions": "discuss"}
+        await head.get("/inbox")
+        status, page, _ = await head.post(f"/cases/{ref}/act", form)
+        assert status == 403
+        assert (await server.service.get(ref)).case.decision is None
+
+        await chair.get(f"/cases/{ref}")
+        status, page, _ = await chair.post(f"/cases/{ref}/act", form)
+        assert status == 200 and "Approved by" in page
+        case = (await server.service.get(ref)).case
+        assert case.status is Status.APPROVED
+        assert case.decision.by.email == "chair@oaktrust.example"
+
+
+async def test_an_unknown_author_has_no_conversation_step(tmp_path: Path) -> None:
+    async with web(tmp_path) as (server, person):
+        people = [("author_relationship", "unknown"), ("about", "staff")]
+        ref = await file_through_the_form(person, people=people)
+        case = (await server.service.get(ref)).case
+        assert case.recommendation.action_ids == ("report_to_platform", "retain_evidence")
+        head = await person("head@oakprimary.example")
+        _, page = await head.get(f"/cases/{ref}")
+        assert 'value="discuss" checked' not in page
+        assert 'value="report_to_platform" checked' in page
+        assert "The trust&#39;s practice: Nobody knows who posted it" in page
