@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 
-from handlers.cli import access, checks, keys, office, packages, policy, privacy, stores
+from handlers.cli import access, backup, checks, keys, office, packages, policy, privacy, stores
 from handlers.cli.common import Command, Loaded, describe, load, make_store
 
-GROUPS = (checks, office, access, privacy, stores, keys, packages, policy)
+GROUPS = (checks, office, access, privacy, stores, keys, packages, policy, backup)
 
 __all__ = ["Command", "Loaded", "describe", "load", "make_store", "parser"]
 

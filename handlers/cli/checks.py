@@ -9,6 +9,7 @@ import asyncio
 from bot.access import verify as verify_access
 from bot.config import Settings
 from bot.links import KEY_FILE, read_key
+from bot.storage.port import Store
 from bot.timeline import verify
 from handlers.cli.common import describe, load, make_store
 
@@ -32,29 +33,36 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+async def audit_store(store: Store) -> int:
+    """Verify every case's timeline and access log on an open store; print what is wrong."""
+    bad = bad_access = 0
+    references = await store.references()
+    for start in range(0, len(references), 100):
+        chunk = references[start : start + 100]
+        # Loaded 100 at a time: a database's round trips overlap instead of adding up.
+        records = await asyncio.gather(*(store.load(ref) for ref in chunk))
+        logs = await asyncio.gather(*(store.access_log(ref) for ref in chunk))
+        for ref, record, log in zip(chunk, records, logs, strict=True):
+            problems = verify(record.timeline) if record else ["missing"]
+            access = verify_access(log)
+            for p in (*problems, *access):
+                print(f"{ref}: {p}")
+            bad += bool(problems)
+            bad_access += bool(access)
+    print(f"Checked {len(references)} case(s): {bad} with a broken timeline.")
+    print(f"Access logs: {bad_access} with a broken hash chain.")
+    return 1 if bad or bad_access else 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     store = make_store(load(Settings.from_env()).settings)
 
     async def run() -> int:
         await store.open()
-        bad = bad_access = 0
-        references = await store.references()
-        for start in range(0, len(references), 100):
-            chunk = references[start : start + 100]
-            # Loaded 100 at a time: a database's round trips overlap instead of adding up.
-            records = await asyncio.gather(*(store.load(ref) for ref in chunk))
-            logs = await asyncio.gather(*(store.access_log(ref) for ref in chunk))
-            for ref, record, log in zip(chunk, records, logs, strict=True):
-                problems = verify(record.timeline) if record else ["missing"]
-                access = verify_access(log)
-                for p in (*problems, *access):
-                    print(f"{ref}: {p}")
-                bad += bool(problems)
-                bad_access += bool(access)
-        await store.close()
-        print(f"Checked {len(references)} case(s): {bad} with a broken timeline.")
-        print(f"Access logs: {bad_access} with a broken hash chain.")
-        return 1 if bad or bad_access else 0
+        try:
+            return await audit_store(store)
+        finally:
+            await store.close()
 
     return asyncio.run(run())
 
