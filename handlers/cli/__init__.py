@@ -58,7 +58,16 @@ def parser(serve: Command) -> argparse.ArgumentParser:
     sub.add_parser("serve", help=about, description=about).set_defaults(func=serve)
     for group in GROUPS:
         group.register(sub)
-    for choice in sub._choices_actions:  # each command's --help opens with what it does
+    describe_commands(sub)
+    return top
+
+
+def describe_commands(sub: argparse._SubParsersAction) -> None:
+    """Each command's --help opens with what it does; a command of commands lists them."""
+    for choice in sub._choices_actions:
         command = sub.choices[choice.dest]
         command.description = command.description or choice.help
-    return top
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                action.help = action.help or "one of: " + ", ".join(action.choices)
+                describe_commands(action)
