@@ -157,6 +157,8 @@ class FollowThrough(ServiceCore):
         if task is None or not (case.decision and "warning_letter" in case.decision.actions):
             raise UnknownCase(f"{case.reference} has no approved warning letter (5.1.1).")
         self._task(case, task.id, actor)
+        if not case.status.is_open and letter_of(case) is None:
+            raise NotAllowed(f"{case.reference} is closed: reopen it to make the letter.")
 
     async def _make_letter(
         self,

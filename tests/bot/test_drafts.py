@@ -186,3 +186,11 @@ def test_every_platform_has_a_reporting_route(policy):
     ):
         route = platform_route(policy, platform)
         assert route.url.startswith("https://"), platform
+
+
+async def test_no_letter_is_made_on_a_closed_case(service, make_answers):
+    case = await approved_case(service, make_answers, ["warning_letter"])
+    await service.close(case.reference, HEAD, "no_further_action", "Resolved by phone")
+    with pytest.raises(NotAllowed, match="reopen it"):
+        await service.make_letter(case.reference, HEAD)
+    assert not (await service.get(case.reference)).case.evidence
