@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from bot.forms import MAX_SHORT, MAX_TEXT, URL, FieldId
 from bot.models import Answers, Correction
@@ -20,7 +21,7 @@ CORRECTABLE: dict[str, tuple[str, int]] = {
 
 def corrected(answers: Answers, corrections: Sequence[Correction]) -> Answers:
     """The answers with every correction applied in order (the submitted ones stay as filed)."""
-    changes = {c.field: c.after for c in corrections if c.field in CORRECTABLE}
+    changes: dict[str, Any] = {c.field: c.after for c in corrections if c.field in CORRECTABLE}
     return replace(answers, **changes) if changes else answers
 
 

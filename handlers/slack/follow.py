@@ -105,8 +105,10 @@ class FollowThrough:
         await whisper(self.client, body, text)
 
     async def _open_task(self, body: Body) -> tuple[Case, Task] | None:
-        """The clicked task if it is still open; otherwise the clicker is told why not."""
+        """The clicked task if it is still open and the clicker may work on it (its owner or a
+        lead: need to know); otherwise they are told why not."""
         payload = task_payload(body)
+        actor = await self.directory.actor(user_id(body))
         try:
             case = (await self.service.get(payload.reference)).case
         except BotError as exc:
@@ -116,6 +118,9 @@ class FollowThrough:
         if task is None or not task.is_open:
             state = task.status.value if task else "gone"
             await self._whisper(body, f"That task on {case.reference} is already {state}.")
+            return None
+        if not self.service.sight(actor, case).task(task):
+            await self._whisper(body, "Only the task's owner or the school's leads can change it.")
             return None
         return case, task
 

@@ -119,10 +119,7 @@ class FollowThrough:
         school = self.service.school_of(case)
         if task.owner.email != actor.email.lower() and not school.is_lead(actor.email):
             # The service refuses too; saying so now spares them filling in the form.
-            note = (
-                f"Only the task's owner ({task.owner.name or task.owner.email}) or the "
-                "school's leads can change it."
-            )
+            note = "Only the task's owner or the school's leads can change it."
             return await self.answer(case, actor, back, note)
         return case, task, payload
 

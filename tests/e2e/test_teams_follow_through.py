@@ -202,6 +202,7 @@ async def test_someone_who_is_neither_owner_nor_lead_gets_no_task_form(world):
     answer = await world.execute(HEAD2, "task_done", done["data"])
     assert "task_done_form" not in verbs(answer)
     assert "Only the task's owner" in json.dumps(answer)
+    assert "@" not in json.dumps(answer)  # a refusal names nobody's email
     assert "What it says" not in json.dumps(answer)  # no case details for another school
     forged = await world.execute(
         HEAD2, "task_done_form", {**done["data"], "task_result": "Nothing"}
