@@ -231,6 +231,9 @@ class OutboxMessage:
     # Targets already reached by a message with several (each approver, each lead), as the
     # sender records them, so a retry after a restart skips them: "target<TAB>where".
     sent: tuple[str, ...] = ()
+    # When a send was first attempted (kept durably before the platform is called): a message
+    # found with this set after a crash may have arrived, so the sender looks for it first.
+    in_flight_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -534,6 +537,7 @@ def outbox_from(d: dict[str, Any]) -> OutboxMessage:
             "next_attempt_at": _dt(d["next_attempt_at"]),
             "delivered_at": _dt(d["delivered_at"]),
             "sent": tuple(d.get("sent", ())),
+            "in_flight_at": _dt(d.get("in_flight_at")),
         }
     )
 

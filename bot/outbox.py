@@ -6,9 +6,10 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -27,8 +28,24 @@ class RetryLater(Exception):
         self.retry_after = retry_after
 
 
+class NotYet(Exception):
+    """Nothing was sent: the platform's pace for that conversation allows it in seconds."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"not before {seconds:.1f}s")
+        self.seconds = seconds
+
+
+Mark = Callable[[], Awaitable[None]]
+
+
 class Sender(Protocol):
-    """A platform's way of delivering a notice; returns where any card it posted lives."""
+    """A platform's way of delivering a notice; returns where any card it posted lives.
+
+    message.in_flight_at set means an earlier attempt may have reached the platform. The
+    worker marks the message in flight before deliver, unless the sender says it marks it
+    itself (`marks_in_flight`), right before each platform call, given `mark=`.
+    """
 
     async def deliver(self, record: CaseFile, message: OutboxMessage) -> Sequence[MessageRef]: ...
 
@@ -42,7 +59,7 @@ class OutboxWorker(BackgroundLoop):
         senders: Mapping[str, Sender],
         clock: Callable[[], datetime] = utcnow,
         max_backoff: float = 300.0,
-        concurrency: int = 8,
+        concurrency: int = 32,
         lease_seconds: float = 30.0,
         idle_poll: float = 30.0,
     ) -> None:
@@ -59,6 +76,7 @@ class OutboxWorker(BackgroundLoop):
         # By platform, since start-up, for /metrics.
         self.delivered: Counter[str] = Counter()
         self.failures: Counter[str] = Counter()
+        self._not_before: dict[str, float] = {}  # case -> when its sender's pace lets it go on
         service.on_change(self.wake)
 
     def wake(self) -> None:
@@ -81,8 +99,11 @@ class OutboxWorker(BackgroundLoop):
     async def drain(self) -> bool:
         """One pass over every case with pending messages; True if some still wait."""
         references = await self.service.store.with_pending_outbox()
-        results = await asyncio.gather(*(self._deliver_case(r) for r in references))
-        return any(results)
+        now = time.monotonic()
+        paced = [r for r in references if self._not_before.get(r, 0.0) > now]
+        ready = [r for r in references if r not in paced]
+        results = await asyncio.gather(*(self._deliver_case(r) for r in ready))
+        return bool(paced) or any(results)
 
     async def _deliver_case(self, reference: str) -> bool:
         async with self._gate:
@@ -109,11 +130,26 @@ class OutboxWorker(BackgroundLoop):
                 return False  # that platform is not enabled here: keep it for when it is
             if not await store.lease(reference, owner, self.lease_seconds):
                 return True  # our lease ran out and another instance took the case over
+
+            # Durably in flight before the platform hears of it: a kill from there until it is
+            # recorded leaves the mark, and the next attempt (given the message as it was, its
+            # earlier mark if any) looks for what may have arrived before sending again.
+            async def mark(message_id: str = message.id) -> None:
+                await self.service.in_flight(reference, message_id)
+
             try:
-                refs = await sender.deliver(record, message)
+                if getattr(sender, "marks_in_flight", False):
+                    refs = await sender.deliver(record, message, mark=mark)  # type: ignore[call-arg]
+                else:
+                    await mark()
+                    refs = await sender.deliver(record, message)
+            except NotYet as exc:  # paced, nothing sent: no failure, the case waits its turn
+                self._not_before[reference] = time.monotonic() + exc.seconds
+                return True
             except Exception as exc:  # any failure is retried; the case stays as it was
                 await self._failed(reference, message, exc)
                 return True
+            self._not_before.pop(reference, None)
             await self.service.delivered(reference, message.id, refs)
             self.delivered[message.platform] += 1
             log.info("delivered %s for %s on %s", message.notice.value, reference, message.platform)

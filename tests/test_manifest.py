@@ -97,7 +97,11 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "users.lookupByEmail": {"users:read.email"},
     "files.info": {"files:read"},
     "conversations.open": {"im:write"},
-    "conversations.history": {"channels:history", "groups:history", "im:history", "mpim:history"},
+    # Finding its own posts after a crash, in the leadership channel (public or private) and in
+    # direct messages; the bot posts in no group DM, so no mpim scopes.
+    "conversations.history": {"channels:history", "groups:history", "im:history"},
+    "conversations.replies": {"channels:history", "groups:history", "im:history"},
+    "users.conversations": {"im:read"},  # types=im only: which DM is with whom
     "files.getUploadURLExternal": {"files:write"},
     "files.completeUploadExternal": {"files:write"},
 }

@@ -63,6 +63,26 @@ class Delivery(ServiceCore):
 
         return await self._serialised(reference, op)
 
+    async def in_flight(self, reference: str, message_id: str) -> datetime:
+        """Durably mark an outbox message as being sent, before the platform is called.
+
+        The first mark is kept through retries: a search for an earlier copy starts from it.
+        """
+
+        async def op() -> datetime:
+            record = await self.get(reference)
+            now = self.clock()
+            message = next(m for m in record.outbox if m.id == message_id)
+            if message.in_flight_at is not None:
+                return message.in_flight_at
+            outbox = tuple(
+                replace(m, in_flight_at=now) if m.id == message_id else m for m in record.outbox
+            )
+            await self.store.save(replace(record, outbox=outbox, revision=record.revision + 1))
+            return now
+
+        return await self._serialised(reference, op)
+
     async def note_sent(self, reference: str, message_id: str, entry: str) -> None:
         """One target of an outbox message reached: kept, so a retry does not send it twice."""
 

@@ -22,12 +22,21 @@ from bot.models import (
     OutboxMessage,
     ReminderKind,
 )
-from bot.outbox import RetryLater
+from bot.outbox import Mark, RetryLater
 from bot.service import CaseService
 from cards import slack as render
 from cards import views
 from cards.ids import ActionId
 from handlers.fetch import FetchFailed, FetchRefused, SafeFetch, slack_rules
+from handlers.slack.history import (
+    EVENT_CARD,
+    EVENT_NOTICE,
+    History,
+    Pacer,
+    card_of,
+    metadata,
+    of_notice,
+)
 from handlers.slack.people import PLATFORM, SlackDirectory
 
 log = logging.getLogger(__name__)
@@ -70,8 +79,14 @@ def as_retry(exc: Exception) -> RetryLater:
     return RetryLater(type(exc).__name__)
 
 
+async def unmarked() -> None:
+    """No outbox worker around (a test calling deliver): nothing to mark."""
+
+
 class SlackSender:
     """Delivers one outbox message; returns where approval cards now live."""
+
+    marks_in_flight = True  # after pacing, right before the Web API call: see _mark
 
     def __init__(
         self,
@@ -80,31 +95,39 @@ class SlackSender:
         directory: SlackDirectory,
         fetch: SafeFetch,
         api_url: str = "",
+        pacer: Pacer | None = None,
     ) -> None:
         self.client = client
         self.service = service
         self.directory = directory
         self.fetch = fetch
         self.fetch_rules = slack_rules(api_url)
+        self.history = History(client)
+        self.pacer = pacer or Pacer()
         # (outbox message id, target) -> (channel, ts) of posts that already went out, so a
         # retry after a partial failure does not post twice to the targets that got it. Where a
         # message has several targets this is also kept in the store (OutboxMessage.sent), so a
         # restart does not post twice either.
         self._posted: dict[tuple[str, str], tuple[str, str]] = {}
         self._references: dict[str, str] = {}  # outbox message id -> its case, while delivering
+        self._marks: dict[str, Mark] = {}  # outbox message id -> its in-flight mark, until made
 
-    async def deliver(self, record: CaseFile, message: OutboxMessage) -> list[MessageRef]:
+    async def deliver(
+        self, record: CaseFile, message: OutboxMessage, mark: Mark = unmarked
+    ) -> list[MessageRef]:
         for entry in message.sent:  # targets reached before a restart
             target, _, where = entry.partition("\t")
             channel, _, ts = where.partition(" ")
             self._posted.setdefault((message.id, target), (channel, ts))
         self._references[message.id] = record.case.reference
+        self._marks[message.id] = mark
         try:
             refs = await self._deliver(record.case, message)
         except (SlackClientError, FetchFailed, aiohttp.ClientError, TimeoutError, OSError) as exc:
             raise as_retry(exc) from exc
         finally:
             del self._references[message.id]
+            self._marks.pop(message.id, None)
         cards = {(r.conversation, r.message_id) for r in refs}
         notes = [
             MessageRef(PLATFORM, NOTE, *where)
@@ -115,6 +138,12 @@ class SlackSender:
             del self._posted[key]  # delivered: the outbox will not ask again
         # Every post is kept on the case (a purge replaces them all), the approval cards first.
         return [*refs, *notes]
+
+    async def _mark(self, message: OutboxMessage) -> None:
+        """In flight, durably, before the first Web API call that may post (once per attempt)."""
+        mark = self._marks.pop(message.id, None)
+        if mark is not None:
+            await mark()
 
     async def _sent(
         self, message: OutboxMessage, target: str, where: tuple[str, str], durable: bool
@@ -188,31 +217,59 @@ class SlackSender:
         body: render.SlackMessage,
         thread_ts: str = "",
         durable: bool = False,
+        event_type: str = EVENT_NOTICE,
     ) -> tuple[str, str]:
+        """Post unless this target already has it: kept here, in the store, or (after an attempt
+        that may have reached Slack) found in the conversation by the metadata it carries."""
         target = f"{channel}:{thread_ts}"
         if (message.id, target) in self._posted:
             return self._posted[(message.id, target)]
-        resp = await self.client.chat_postMessage(
-            channel=channel,
-            text=body.text,
-            blocks=body.block_dicts(),
-            thread_ts=thread_ts or None,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        reference = self._references[message.id]
+        if message.in_flight_at is not None:
+            found = await self.history.find(
+                channel, message.in_flight_at, of_notice(message.id), thread_ts
+            )
+            if found:
+                log.info("%s for %s already in Slack: recorded", message.notice.value, reference)
+                first = min(found, key=lambda m: float(m["ts"]))
+                return await self._sent(
+                    message, target, (str(first["channel"]), str(first["ts"])), durable
+                )
+        await self.pacer.turn(channel)
+        await self._mark(message)
+        try:
+            resp = await self.client.chat_postMessage(
+                channel=channel,
+                text=body.text,
+                blocks=body.block_dicts(),
+                thread_ts=thread_ts or None,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=metadata(event_type, reference, message.id),
+            )
+        except SlackApiError as exc:
+            hint = retry_after(exc.response.headers) if exc.response.status_code == 429 else None
+            if hint is not None:
+                self.pacer.hold(channel, hint)
+            raise
         return await self._sent(message, target, (str(resp["channel"]), str(resp["ts"])), durable)
 
     async def _dm(self, message: OutboxMessage, user_id: str, body: render.SlackMessage) -> None:
         await self._post_once(message, user_id, body)
 
     async def _dm_email(
-        self, message: OutboxMessage, email: str, body: render.SlackMessage, durable: bool = False
+        self,
+        message: OutboxMessage,
+        email: str,
+        body: render.SlackMessage,
+        durable: bool = False,
+        event_type: str = EVENT_NOTICE,
     ) -> tuple[str, str] | None:
         user = await self.directory.user_id(email)
         if user is None:
             log.warning("no Slack user for a configured person (%s)", message.notice.value)
             return None
-        return await self._post_once(message, user, body, durable=durable)
+        return await self._post_once(message, user, body, durable=durable, event_type=event_type)
 
     async def _dm_actor(
         self, message: OutboxMessage, actor: Actor, body: render.SlackMessage
@@ -303,40 +360,69 @@ class SlackSender:
         card = render.approval_card(
             views.approval_card(case, self.service.policy, school, self.service.trust.tz)
         )
+        recorded = case.message(PLATFORM, APPROVAL)
+        if recorded:
+            return list(recorded)  # a card is recorded: never a second one
         if school.slack_leadership_channel:
-            posted = [await self._post_once(message, school.slack_leadership_channel, card)]
+            channel = school.slack_leadership_channel
+            posted = [await self._post_once(message, channel, card, event_type=EVENT_CARD)]
         else:
             several = len(school.approvers) > 1
             found = [
-                await self._dm_email(message, email, card, several) for email in school.approvers
+                await self._dm_email(message, email, card, several, EVENT_CARD)
+                for email in school.approvers
             ]
             posted = [p for p in found if p]
             if not posted:
                 raise RetryLater("no approver of the school is in Slack", NO_APPROVER_RETRY)
-        return [MessageRef(PLATFORM, APPROVAL, channel, ts) for channel, ts in posted]
+        # A card sent again after an attempt that may have reached Slack: its updates look for
+        # a copy that slipped through (healing), where a first-time card needs no search.
+        extra = (("retried", "1"),) if message.in_flight_at is not None else ()
+        return [MessageRef(PLATFORM, APPROVAL, channel, ts, extra) for channel, ts in posted]
 
     async def _update_cards(self, case: Case, school: School) -> None:
         service = self.service
         card = render.approval_card(
             views.approval_card(case, service.policy, school, service.trust.tz, service.clock())
         )
-        for ref in case.message(PLATFORM, APPROVAL):
+        recorded = case.message(PLATFORM, APPROVAL)
+        for ref in recorded:
             await self.client.chat_update(
                 channel=ref.conversation,
                 ts=ref.message_id,
                 text=card.text,
                 blocks=card.block_dicts(),
             )
+        for channel, ts in await self._unrecorded_cards(case):
+            log.info("healing an unrecorded card of %s", case.reference)
+            await self.client.chat_update(
+                channel=channel, ts=ts, text=card.text, blocks=card.block_dicts()
+            )
+
+    async def _unrecorded_cards(self, case: Case) -> list[tuple[str, str]]:
+        """Cards of this case the bot posted but never recorded (a crash between Slack taking
+        one and the store keeping it), found by their metadata where a card was sent again:
+        updated with the recorded ones, so none keeps buttons or content that no longer apply."""
+        recorded = case.message(PLATFORM, APPROVAL)
+        known = {(r.conversation, r.message_id) for r in recorded}
+        retried = dict.fromkeys(r.conversation for r in recorded if dict(r.extra).get("retried"))
+        return [
+            (channel, str(other["ts"]))
+            for channel in retried
+            for other in await self.history.find(channel, case.created_at, card_of(case.reference))
+            if (channel, str(other["ts"])) not in known
+        ]
 
     async def _replace_cards(self, case: Case, basis: str) -> None:
         """Before a purge: every message the bot posted about the case (its approval cards,
         thread notes, direct messages) becomes a short note saying it was removed."""
         body = render.note_message(views.case_removed(case.reference, basis))
-        for ref in (m for m in case.messages if m.platform == PLATFORM):
+        posts = [(m.conversation, m.message_id) for m in case.messages if m.platform == PLATFORM]
+        for conversation, ts in [*posts, *await self._unrecorded_cards(case)]:
             try:
                 await self.client.chat_update(
-                    channel=ref.conversation,
-                    ts=ref.message_id,
+                    channel=conversation,
+                    ts=ts,
                     text=body.text,
                     blocks=body.block_dicts(),
                 )

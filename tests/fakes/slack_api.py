@@ -144,7 +144,11 @@ class FakeSlackApi:
         users: Mapping[str, tuple[str, str]] | None = None,
         files: Mapping[str, Mapping[str, Any]] | None = None,
         token: str | None = None,
+        latency: float = 0.0,
     ) -> None:
+        # Seconds every API call takes to answer, after it took effect (as a busy Slack: a
+        # message is in the channel before the bot hears that it was accepted).
+        self.latency = latency
         self.users: dict[str, tuple[str, str]] = dict(users or {})
         self.files: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (files or {}).items()}
         self.token = token
@@ -156,6 +160,7 @@ class FakeSlackApi:
         self._uploads: dict[str, _Upload] = {}
         self._failures: list[_Failure] = []
         self._seq = itertools.count(1)
+        self._last_ts = 0
         self._started_at = time.monotonic()
         self._runner: web.AppRunner | None = None
         self._methods: dict[str, Callable[[Args], Body]] = {
@@ -165,6 +170,9 @@ class FakeSlackApi:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+            "users.conversations": self._users_conversations,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "views.open": self._views_open,
@@ -327,6 +335,8 @@ class FakeSlackApi:
             return failed
         body = self._answer(method, args, request.headers)
         self._record(request, method, args, error=body.get("error"))
+        if self.latency:
+            await asyncio.sleep(self.latency)
         return web.json_response(body)
 
     async def _handle_download(self, request: web.Request) -> web.StreamResponse:
@@ -427,7 +437,9 @@ class FakeSlackApi:
     # ids
 
     def _next_ts(self) -> str:
-        micros = BASE_TS * 1_000_000 + next(self._seq) * 100
+        """The wall clock, as Slack's ts is, and unique: the bot searches history by time."""
+        micros = max(int(time.time() * 1_000_000), self._last_ts + 1)
+        self._last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _next_id(self, prefix: str) -> str:
@@ -561,6 +573,70 @@ class FakeSlackApi:
         permalink = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
         return {"ok": True, "channel": channel, "permalink": permalink}
 
+    def _page(self, found: list[Body], args: Args) -> Body:
+        """One page of found messages: `limit` (at most 999) from the `cursor` on."""
+        try:
+            limit = min(999, max(1, int(args.get("limit") or 100)))
+            start = int(str(args.get("cursor") or "0").removeprefix("next:"))
+        except ValueError:
+            return error("invalid_cursor")
+        if str(args.get("include_all_metadata", "")).lower() not in ("1", "true"):
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+        page, more = found[start : start + limit], start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": f"next:{start + limit}" if more else ""},
+        }
+
+    @staticmethod
+    def _within(message: Body, args: Args) -> bool:
+        ts = float(message["ts"])
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or 0)
+        return ts >= oldest and (not latest or ts <= latest)
+
+    def _conversations_history(self, args: Args) -> Body:
+        """A conversation's top-level messages, newest first, as Slack pages them."""
+        channel = self._channel_id(str(args.get("channel", "")))
+        if not channel:
+            return error("channel_not_found")
+        found = sorted(
+            (
+                m
+                for (c, _), m in self.messages.items()
+                if c == channel and m.get("thread_ts", m["ts"]) == m["ts"] and self._within(m, args)
+            ),
+            key=lambda m: float(m["ts"]),
+            reverse=True,
+        )
+        return self._page(found, args)
+
+    def _users_conversations(self, args: Args) -> Body:
+        """types=im: the bot's direct messages (one with each person it has posted to)."""
+        if str(args.get("types", "")) != "im":
+            return error("invalid_types")  # the fake knows only the DM listing
+        users = sorted({c[1:] for c, _ in self.messages if c.startswith("D")})
+        found = [{"id": f"D{u}", "is_im": True, "user": u} for u in users]
+        page = self._page(found, {**args, "include_all_metadata": "1"})
+        return {**{k: v for k, v in page.items() if k != "messages"}, "channels": page["messages"]}
+
+    def _conversations_replies(self, args: Args) -> Body:
+        """A thread, its parent first, then the replies in order."""
+        channel, ts = self._channel_id(str(args.get("channel", ""))), str(args.get("ts", ""))
+        parent = self.messages.get((channel, ts))
+        if parent is None:
+            return error("thread_not_found")
+        replies = sorted(
+            (
+                m
+                for (c, t), m in self.messages.items()
+                if c == channel and t != ts and m.get("thread_ts") == ts and self._within(m, args)
+            ),
+            key=lambda m: float(m["ts"]),
+        )
+        return self._page([parent, *replies], args)
+
     # views
 
     def _new_hash(self) -> str:
@@ -668,7 +744,18 @@ class FakeSlackApi:
             return error("file_not_found")
         for item in wanted:
             self._complete_upload(item, args.get("channel_id"))
+        if args.get("channel_id"):
+            self._share(args, [self.file_object(i) for i in ids])
         return {"ok": True, "files": [self.file_object(i) for i in ids]}
+
+    def _share(self, args: Args, files: list[Body]) -> None:
+        """The message Slack posts where uploaded files are shared (the comment, the files)."""
+        channel, ts = self._channel_id(str(args["channel_id"])), self._next_ts()
+        message = self._message({"text": args.get("initial_comment", "")}, ts)
+        message["files"] = files
+        if args.get("thread_ts"):
+            message["thread_ts"] = str(args["thread_ts"])
+        self.messages[(channel, ts)] = message
 
     def _complete_upload(self, item: Args, channel_id: str | None) -> None:
         upload = self._uploads.pop(item["id"])
