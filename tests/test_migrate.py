@@ -89,3 +89,40 @@ def test_migrate_keeps_the_source_when_the_copy_does_not_verify(tmp_path: Path, 
     assert f"Not copied: {path.stem} is already there with different content" in again.stdout
     assert "are kept: the copy did not verify" in again.stdout
     assert len(list((data / "cases").glob("*.json"))) == 3
+
+
+def test_migrate_brings_the_access_logs_up_to_date_before_removing_the_source(
+    tmp_path: Path, pg_url: str
+):
+    from bot.access import AccessKind
+    from bot.config import EXAMPLE_TRUST, load_trust
+    from bot.policy import load_policy
+    from bot.service import CaseService
+
+    data = tmp_path / "data"
+    fill(data, run_sync(template, tmp_path), 2)
+
+    async def opened(ref: str) -> None:
+        store = TinyDBStore(data)
+        await store.open()
+        service = CaseService(store, load_trust(EXAMPLE_TRUST), load_policy())
+        await service.record_access(ref, "dpo@oaktrust.example", AccessKind.CASE_VIEWED, "cli")
+        await store.close()
+
+    async def log_in_postgres(ref: str) -> list[str]:
+        store = PostgresStore(pg_url, data)
+        await store.open()
+        try:
+            return [e.actor for e in await store.access_log(ref)]
+        finally:
+            await store.close()
+
+    ref = sorted(p.stem for p in (data / "cases").glob("*.json"))[0]
+    run_sync(opened, ref)
+    first = run("migrate", "--to", pg_url, "--keep-source", DATA_DIR=str(data))
+    assert first.returncode == 0, first.stderr[-2000:]
+    run_sync(opened, ref)  # opened again after the copy, before the switch
+    again = run("migrate", "--to", pg_url, DATA_DIR=str(data))
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert run_sync(log_in_postgres, ref) == ["dpo@oaktrust.example"] * 2
+    assert not (data / "access").exists() and not (data / "cases").exists()

@@ -51,7 +51,7 @@ async def copy_store(
         report.already += result.same  # identical to a copy checked when it was made
         report.different += result.different
         await _check(originals, result.copied, target, report)
-        await _copy_access(source, target, result.copied)
+        await _copy_access(source, target, [*result.copied, *result.same])
         progress(len(chunk))
     await _copy_values(source, target, report)
     return report
@@ -75,12 +75,14 @@ async def _check(
 
 
 async def _copy_access(source: TinyDBStore, target: PostgresStore, refs: Sequence[str]) -> None:
-    """Each newly copied case's access log, entry by entry (its chain copied as it is)."""
+    """Each copied case's access log, entry by entry (its chain copied as it is); a case copied
+    by an earlier run gets the entries added since (a log PostgreSQL already carries further is
+    left as it is: migrate then keeps the TinyDB files)."""
     for ref in refs:
-        log = await source.access_log(ref)  # a file read; most cases were never opened
-        if not log or await target.access_log(ref):
+        theirs, ours = await target.access_log(ref), await source.access_log(ref)
+        if ours[: len(theirs)] != theirs:
             continue
-        for entry in log:
+        for entry in ours[len(theirs) :]:
             await target.append_access(ref, entry)
 
 

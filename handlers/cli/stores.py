@@ -16,6 +16,7 @@ from handlers.cli.common import load, redact
 
 if TYPE_CHECKING:
     from bot.storage.migration import CopyReport
+    from bot.storage.postgres_store import PostgresStore
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -38,11 +39,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             total = len(await source.references())
             with tqdm(total=total, desc="Copying cases", unit="case", file=sys.stderr) as bar:
                 report = await copy_store(source, target, bar.update)
+            # Before the source may go, every access log must be in PostgreSQL as it is here
+            # (a case copied by an earlier run may have been opened since).
+            behind = [] if args.keep_source else await access_behind(source, target)
         finally:
             await target.close()
             await source.close()
         print_copy_report(report, redact(args.to), settings.data_dir)
-        if not report.ok:
+        for ref in behind:
+            print(f"Not copied: the access log of {ref} differs in PostgreSQL.")
+        if not report.ok or behind:
             print(f"The TinyDB files under {settings.data_dir} are kept: the copy did not verify.")
             return 1
         if args.keep_source:
@@ -59,6 +65,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         return asyncio.run(run())
 
 
+async def access_behind(source: TinyDBStore, target: PostgresStore) -> list[str]:
+    """Cases whose access log in PostgreSQL is not the same as in the TinyDB store."""
+    return [
+        ref
+        for ref in await source.references()
+        if await source.access_log(ref) != await target.access_log(ref)
+    ]
+
+
 def remove_source(data_dir: Path) -> int:
     """The TinyDB store's own files (cases, values, access logs, index), durably; evidence and
     the link key stay, as PostgreSQL keeps using them."""
@@ -68,7 +83,7 @@ def remove_source(data_dir: Path) -> int:
     files = [
         *sorted((data_dir / "cases").glob("*.json")),
         *sorted((data_dir / "values").glob("*.json")),
-        *sorted((data_dir / "access").glob("*.jsonl")),  # copied with their cases
+        *sorted((data_dir / "access").glob("*.jsonl")),
         data_dir / INDEX_FILE,
     ]
     removed = 0
