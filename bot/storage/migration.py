@@ -51,7 +51,8 @@ async def copy_store(
         report.already += result.same  # identical to a copy checked when it was made
         report.different += result.different
         await _check(originals, result.copied, target, report)
-        await _copy_access(source, target, [*result.copied, *result.same])
+        logged = await source.access_references()
+        await _copy_access(source, target, [r for r in chunk if r in logged and r in originals])
         progress(len(chunk))
     await _copy_values(source, target, report)
     return report
@@ -75,9 +76,9 @@ async def _check(
 
 
 async def _copy_access(source: TinyDBStore, target: PostgresStore, refs: Sequence[str]) -> None:
-    """Each copied case's access log, entry by entry (its chain copied as it is); a case copied
-    by an earlier run gets the entries added since (a log PostgreSQL already carries further is
-    left as it is: migrate then keeps the TinyDB files)."""
+    """Each case's access log, entry by entry (its chain copied as it is); a case copied by an
+    earlier run gets the entries added since (a log that differs is left as it is: migrate then
+    keeps the TinyDB files)."""
     for ref in refs:
         theirs, ours = await target.access_log(ref), await source.access_log(ref)
         if ours[: len(theirs)] != theirs:

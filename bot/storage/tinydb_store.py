@@ -459,6 +459,11 @@ class TinyDBStore:
         except ValueError:
             return []
 
+    async def access_references(self) -> set[str]:
+        """The cases that have an access log (for copying them to another store)."""
+        root = self._access.root
+        return {p.stem for p in root.glob("*.jsonl")} if root.is_dir() else set()
+
     async def delete_access_log(self, reference: str) -> None:
         await self._access.delete(self._access_path(reference))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,34 +67,39 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 async def access_behind(source: TinyDBStore, target: PostgresStore) -> list[str]:
-    """Cases whose access log in PostgreSQL is not the same as in the TinyDB store."""
-    return [
-        ref
-        for ref in await source.references()
-        if await source.access_log(ref) != await target.access_log(ref)
-    ]
+    """Cases with access entries on disk that PostgreSQL's log does not begin with."""
+    behind = []
+    for ref in sorted(await source.access_references()):
+        ours = await source.access_log(ref)
+        if (await target.access_log(ref))[: len(ours)] != ours:
+            behind.append(ref)
+    return behind
 
 
 def remove_source(data_dir: Path) -> int:
-    """The TinyDB store's own files (cases, values, access logs, index), durably; evidence and
-    the link key stay, as PostgreSQL keeps using them."""
+    """The TinyDB store's own files (cases, values, access logs, index); evidence and the link
+    key stay, as PostgreSQL keeps using them. Each folder is synced once, after its files go."""
     from bot.storage.files import remove_durably
     from bot.storage.tinydb_store import INDEX_FILE
 
-    files = [
-        *sorted((data_dir / "cases").glob("*.json")),
-        *sorted((data_dir / "values").glob("*.json")),
-        *sorted((data_dir / "access").glob("*.jsonl")),
-        data_dir / INDEX_FILE,
-    ]
     removed = 0
-    for path in files:
-        if path.exists():
-            remove_durably(path)
+    for folder, pattern in (("cases", "*.json"), ("values", "*.json"), ("access", "*.jsonl")):
+        where = data_dir / folder
+        if not where.is_dir():
+            continue
+        for path in where.glob(pattern):
+            path.unlink()
             removed += 1
-    for folder in (data_dir / "cases", data_dir / "values", data_dir / "access"):
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+        fd = os.open(where, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not any(where.iterdir()):
+            where.rmdir()
+    if (data_dir / INDEX_FILE).exists():
+        remove_durably(data_dir / INDEX_FILE)
+        removed += 1
     return removed
 
 
