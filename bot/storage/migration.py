@@ -44,6 +44,7 @@ async def copy_store(
 ) -> CopyReport:
     """Copy every case file and value; read each copied case back and check its hash chain."""
     report = CopyReport()
+    logged = await source.access_references()  # most cases were never opened: no log to copy
     for chunk in batches(await source.references(), BATCH):
         originals = await source.plain_many(chunk)
         result = await target.import_cases(list(originals.values()))
@@ -51,7 +52,6 @@ async def copy_store(
         report.already += result.same  # identical to a copy checked when it was made
         report.different += result.different
         await _check(originals, result.copied, target, report)
-        logged = await source.access_references()
         await _copy_access(source, target, [r for r in chunk if r in logged and r in originals])
         progress(len(chunk))
     await _copy_values(source, target, report)
