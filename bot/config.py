@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import re
@@ -171,9 +172,7 @@ def _closures(raw: Any, source: str) -> tuple[ClosedDays, ...]:
     closures = []
     for n, c in enumerate(raw):
         where = f"closure[{n}]."
-        unknown = set(c) - {"from", "to", "name"}
-        if unknown:
-            raise ConfigError(source, where.rstrip("."), f"unknown keys {sorted(unknown)}")
+        _only(c, CLOSURE_KEYS, where, source)
         name = _str(c, "name", where, source)
         if not name.strip() or len(name) > 100:
             raise ConfigError(source, f"{where}name", "1 to 100 characters")
@@ -211,6 +210,50 @@ def _privacy_notice(value: Any, source: str, base: Path) -> str:
     return text.strip()
 
 
+TOP_KEYS = frozenset({"trust", "school", "closure"})
+TRUST_KEYS = frozenset(
+    {
+        "name",
+        "reference_prefix",
+        "timezone",
+        "working_hours",
+        "retention_years",
+        "retention_grace_days",
+        "evidence_max_files",
+        "evidence_max_mb",
+        "staff_email_domains",
+        "policy_file",
+        "escalation_contacts",
+        "due_working_days",
+        "action_urgency",
+        "privacy_notice",
+    }
+)
+SCHOOL_KEYS = frozenset(
+    {
+        "id",
+        "name",
+        "staff_email_domains",
+        "approvers",
+        "safeguarding_leads",
+        "slack_leadership_channel",
+        "teams_leadership_channel",
+        "address",
+        "head_name",
+    }
+)
+CLOSURE_KEYS = frozenset({"from", "to", "name"})
+
+
+def _only(table: Mapping[str, Any], known: frozenset[str], where: str, source: str) -> None:
+    """Refuse a key the bot does not read (a typo would be ignored silently), naming the
+    nearest valid one."""
+    for key in sorted(set(table) - known):
+        near = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]}?)" if near else f" (known: {', '.join(sorted(known))})"
+        raise ConfigError(source, f"{where}{key}", f"unknown key{hint}")
+
+
 def load_trust(path: Path) -> Trust:
     source = str(path)
     try:
@@ -230,6 +273,8 @@ def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
     t = raw.get("trust")
     if not isinstance(t, dict):
         raise ConfigError(source, "[trust]", "missing")
+    _only(raw, TOP_KEYS, "", source)
+    _only(t, TRUST_KEYS, "trust.", source)
     prefix = _str(t, "reference_prefix", "trust.", source)
     if not PREFIX.match(prefix):
         raise ConfigError(
@@ -287,19 +332,7 @@ def parse_trust(raw: dict[str, Any], source: str, base: Path = ROOT) -> Trust:
             raise ConfigError(
                 source, f"{where}approvers", "each school needs at least one approver"
             )
-        known = {
-            "id",
-            "name",
-            "staff_email_domains",
-            "approvers",
-            "safeguarding_leads",
-            "slack_leadership_channel",
-            "teams_leadership_channel",
-            "address",
-            "head_name",
-        }
-        if set(s) - known:
-            raise ConfigError(source, where.rstrip("."), f"unknown keys {sorted(set(s) - known)}")
+        _only(s, SCHOOL_KEYS, where, source)
         schools.append(
             School(
                 id=sid,

@@ -130,3 +130,13 @@ def test_help_lists_every_setting_the_code_reads():
     assert settings_read_by_the_code() - named - {"BOT_DOMAIN"} == set()
     for name in ("DATA_DIR", "SLACK_APP_TOKEN", "MicrosoftAppTenantId", "ENCRYPTION_KEY_FILE"):
         assert name in done.stdout
+
+
+def test_an_unknown_trust_key_is_refused_with_the_nearest_valid_one(tmp_path):
+    trust = tmp_path / "trust.toml"
+    text = EXAMPLE_TRUST.read_text().replace("[trust]\n", "[trust]\nretention_year = 1\n", 1)
+    trust.write_text(text)
+    line = one_line(run("check", TRUST_CONFIG=str(trust)))
+    assert line == (
+        f"Error: {trust}: trust.retention_year: unknown key (did you mean retention_years?)"
+    )

@@ -39,7 +39,26 @@ def raw_trust() -> dict:
             "school.oak-primary",
             "duplicate school id",
         ),
-        (lambda r: r["school"][0].update(head="x"), "school.oak-primary", "unknown keys"),
+        (
+            lambda r: r["school"][0].update(head="x"),
+            "school.oak-primary.head",
+            "unknown key (did you mean head_name?)",
+        ),
+        (
+            lambda r: r["trust"].update(retention_year=1),
+            "trust.retention_year",
+            "unknown key (did you mean retention_years?)",
+        ),
+        (
+            lambda r: r.update(schools=[]),
+            "schools",
+            "unknown key (did you mean school?)",
+        ),
+        (
+            lambda r: r["trust"].update(colour="green"),
+            "trust.colour",
+            "unknown key (known: action_urgency, due_working_days,",
+        ),
         (lambda r: r.pop("school"), "[[school]]", "at least one school"),
         (lambda r: r["trust"].pop("name"), "trust.name", "missing"),
     ],

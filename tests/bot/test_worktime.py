@@ -93,7 +93,7 @@ def test_the_example_trust_file_has_closures():
             "before",
         ),
         ({"from": date(2027, 1, 4)}, "closure[0].name", "missing"),
-        ({"from": date(2027, 1, 4), "name": "x", "till": 1}, "closure[0]", "unknown keys"),
+        ({"from": date(2027, 1, 4), "name": "x", "till": 1}, "closure[0].till", "unknown key"),
         ({"from": date(2027, 1, 1), "to": date(2029, 1, 1), "name": "x"}, "closure[0].to", "year"),
     ],
 )
