@@ -116,7 +116,10 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
             },
         },
     )
-    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[probes.measure, *guards])
+    app = web.Application(
+        client_max_size=2 * 1024 * 1024,
+        middlewares=[probes.measure, notice.styled_errors, *guards],
+    )
     app[STORE_KEY] = service
     app[FILES_KEY] = files
     app[RETENTION_KEY] = retention

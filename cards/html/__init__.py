@@ -3,6 +3,7 @@
 from cards.html.base import (
     ACTION,
     CSRF,
+    FAVICON,
     FILE_QUERY,
     NAV,
     STYLESHEET,
@@ -17,7 +18,7 @@ from cards.html.case import approval_card
 from cards.html.controls import CaseControls
 from cards.html.home import home, identity_picker
 from cards.html.inbox import InboxItem, inbox
-from cards.html.notice import notice_page
+from cards.html.notice import error_page, notice_page
 from cards.html.register import case_list
 from cards.html.report import form_step, receipt, summary
 
@@ -30,6 +31,7 @@ __all__ = [
     "NAV",
     "Person",
     "Post",
+    "FAVICON",
     "STYLESHEET",
     "VALUE",
     "approval_card",
@@ -39,6 +41,7 @@ __all__ = [
     "identity_picker",
     "inbox",
     "message",
+    "error_page",
     "notice_page",
     "page",
     "receipt",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ NAV = "nav"  # "back" on the form's Back button
 FILE_QUERY = "f"  # the FilePayload of an Open link
 APP_NAME = "Post concerns"
 STYLESHEET = "/static/style.css"  # served from cards/static/style.css (handlers/notice.py)
+FAVICON = "/static/favicon.svg"  # and the icon beside it, so no page asks for a missing one
 
 
 # Building blocks: every string is escaped; only Markup passes through as it is.
@@ -86,13 +88,30 @@ def submit(label: str, action: str = "", value: str = "", primary: bool = False)
     return hidden(VALUE, value) + button if value else button
 
 
+URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
+
+
+def linked(text: str) -> Markup:
+    """Text with each web address made a link (escaped like any other text)."""
+    parts: list[Markup] = []
+    at = 0
+    for m in URL.finditer(text):
+        parts += [
+            escape(text[at : m.start()]),
+            tag("a", {"href": m.group(), "rel": "noreferrer"}, m.group()),
+        ]
+        at = m.end()
+    parts.append(escape(text[at:]))
+    return Markup("").join(parts)
+
+
 def fact_list(facts: Sequence[Fact]) -> Markup:
-    rows = [tag("div", {}, tag("dt", {}, f.label), tag("dd", {}, f.value)) for f in facts]
+    rows = [tag("div", {}, tag("dt", {}, f.label), tag("dd", {}, linked(f.value))) for f in facts]
     return tag("dl", {"class": "facts"}, join(rows))
 
 
 def bullet_list(lines: Sequence[str], cls: str | None = None) -> Markup:
-    return tag("ul", {"class": cls}, join([tag("li", {}, line) for line in lines]))
+    return tag("ul", {"class": cls}, join([tag("li", {}, linked(line)) for line in lines]))
 
 
 def heading(level: int, text: str, id_: str | None = None) -> Markup:
@@ -141,7 +160,14 @@ def error_summary(
     ]
     return tag(
         "div",
-        {"class": "error-summary", "role": "alert", "tabindex": "-1", "id": "errors"},
+        # autofocus: the page opens on the summary, so keyboard and screen reader users start there.
+        {
+            "class": "error-summary",
+            "role": "alert",
+            "tabindex": "-1",
+            "id": "errors",
+            "autofocus": True,
+        },
         heading(2, "There is a problem"),
         tag("ul", {}, join(items)),
     )
@@ -221,6 +247,7 @@ def document(title: str, main: Markup, *top: Markup) -> str:
             tag("meta", {"name": "viewport", "content": "width=device-width, initial-scale=1"}),
             tag("title", {}, f"{title} · {APP_NAME}"),
             tag("link", {"rel": "stylesheet", "href": STYLESHEET}),
+            tag("link", {"rel": "icon", "href": FAVICON, "type": "image/svg+xml"}),
         ]
     )
     body = join(

@@ -12,7 +12,6 @@ from cards.html.base import (
     FILE_QUERY,
     Post,
     action_item,
-    bullet_list,
     error_id,
     error_summary,
     fact_list,
@@ -44,11 +43,14 @@ def card_header(view: ApprovalCardView) -> Markup:
     return join(parts)
 
 
-def card_facts(view: ApprovalCardView) -> Markup:
-    parts = [heading(2, "The report", "report-h"), fact_list(view.facts)]
-    parts.append(heading(3, "Inappropriate use (clause 4.2)"))
-    parts.append(bullet_list(view.categories, "categories"))
-    return tag("section", {"aria_labelledby": "report-h"}, join(parts))
+def card_facts(view: ApprovalCardView, collapsed: bool) -> Markup:
+    """The report as filed (corrections shown); once decided it folds away under the work."""
+    facts = fact_list(view.facts)
+    if collapsed:
+        return tag("details", {"class": "report"}, tag("summary", {}, "The report"), facts)
+    return tag(
+        "section", {"aria_labelledby": "report-h"}, heading(2, "The report", "report-h"), facts
+    )
 
 
 def evidence_section(view: ApprovalCardView, controls: CaseControls) -> Markup:
@@ -131,44 +133,83 @@ def info_section(view: ApprovalCardView) -> Markup:
 
 
 def recommended(view: ApprovalCardView) -> Markup:
-    # Before the decision, every recommendation with its reason, held-back ones too.
-    ticked = [a for a in view.actions if (a.ticked if view.decision else a.reason)]
-    if not ticked:
+    """Before the decision, every recommendation with its reason, held-back ones too; after it
+    the decision says what was chosen."""
+    ticked = [a for a in view.actions if a.reason]
+    if not ticked or view.decision:
         return Markup("")
-    title = "Actions taken" if view.decision else "Recommended, each with its basis"
-    return join(
-        [heading(2, title), tag("ul", {"class": "actions"}, join([action_item(a) for a in ticked]))]
+    items = tag("ul", {"class": "actions"}, join([action_item(a) for a in ticked]))
+    return tag("section", {}, heading(2, "Recommended, each with its basis"), items)
+
+
+def decision_section(view: ApprovalCardView) -> Markup:
+    """Who decided what: the bullet lines of the view as a list."""
+    if not view.decision:
+        return Markup("")
+    parts, items = [], []
+    for line in view.decision:
+        if line.startswith("• "):
+            items.append(tag("li", {}, line[2:]))
+        else:
+            parts.append(para(line))
+    if items:
+        parts.append(tag("ul", {}, join(items)))
+    return tag("section", {}, heading(2, "Decision"), join(parts))
+
+
+def timeline_section(controls: CaseControls) -> Markup:
+    if not controls.timeline:
+        return Markup("")
+    rows = [
+        tag("li", {}, tag("span", {"class": "when"}, f.label), " ", f.value)
+        for f in controls.timeline
+    ]
+    return tag(
+        "details",
+        {"class": "timeline"},
+        tag("summary", {}, f"Timeline ({len(rows)} entries)"),
+        tag("ol", {}, join(rows)),
     )
 
 
 def approval_card(view: ApprovalCardView, controls: CaseControls) -> Markup:
-    """The case as the approvers see it on Slack and Teams, with this viewer's controls."""
+    """One page for the job in hand, most important first: the decision while one is needed,
+    then the tasks, the decision and the closing; beside it (below, on a phone) the report,
+    the evidence and the timeline. Each fact appears once."""
     parts = [card_header(view)]
     if controls.note:
         parts.append(tag("div", {"class": "notice", "role": "status"}, controls.note))
     if controls.errors:
         parts.append(error_summary(controls.errors, _error_anchors(controls)))
-    parts += [card_facts(view), evidence_section(view, controls), info_section(view)]
+    job = []
     if controls.answer:
-        parts.append(answer_controls(view, controls))
-    parts.append(recommended(view))
+        job.append(answer_controls(view, controls))
     if controls.approver and view.decidable:
-        parts.append(decision_controls(view, controls))
-    if view.decision:
-        parts.append(
-            tag("section", {}, heading(2, "Decision"), join([para(x) for x in view.decision]))
-        )
+        job.append(decision_controls(view, controls))
     elif view.pending:
-        parts.append(para(view.pending, "hint"))
-    parts.append(tasks_section(view, controls))
+        job.append(para(view.pending, "hint"))
+    job.append(tasks_section(view, controls))
+    job.append(decision_section(view))
     if view.closure:
-        parts.append(
-            tag("section", {}, heading(2, "Closed"), join([para(x) for x in view.closure]))
-        )
+        job.append(tag("section", {}, heading(2, "Closed"), join([para(x) for x in view.closure])))
     if controls.approver and view.case_buttons:
-        parts.append(tag("section", {}, heading(2, "The case"), case_button_forms(view, controls)))
+        job.append(tag("section", {}, heading(2, "The case"), case_button_forms(view, controls)))
+    about = [
+        recommended(view),
+        card_facts(view, collapsed=bool(view.decision)),
+        evidence_section(view, controls),
+        info_section(view),
+        timeline_section(controls),
+    ]
     if controls.approver and view.correctable:
-        parts.append(correction_form(view, controls))
+        about.append(correction_form(view, controls))
+    grid = tag(
+        "div",
+        {"class": "case-grid"},
+        tag("div", {"class": "job"}, join(job)),
+        tag("div", {"class": "about"}, join(about)),
+    )
+    parts.append(grid)
     return tag("article", {"class": "card" + (" is-urgent" if view.urgent else "")}, join(parts))
 
 

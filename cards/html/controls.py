@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -10,6 +10,7 @@ from markupsafe import Markup
 from cards.html.base import Post, form, submit, tag
 from cards.html.inputs import text_box
 from cards.ids import ActionId
+from cards.views import Fact
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,20 @@ class CaseControls:
     errors: Mapping[str, str] = field(default_factory=dict)
     failed: str = ""  # the form the errors belong to: an ActionId, or "task_done:t1"
     note: str = ""
+    values: Mapping[str, Sequence[str]] = field(default_factory=dict)  # of the refused form
+    timeline: tuple[Fact, ...] = ()  # who did what, when: for the school's leads
+
+
+def kept(controls: CaseControls, form_key: str, name: str) -> str:
+    """What was typed in a refused form, so nobody types it twice."""
+    if controls.failed != form_key:
+        return ""
+    return next(iter(controls.values.get(name) or ()), "")
+
+
+def kept_all(controls: CaseControls, form_key: str, name: str) -> list[str] | None:
+    """The ticks of a refused form; None where this form was not the one refused."""
+    return list(controls.values.get(name) or ()) if controls.failed == form_key else None
 
 
 def errors_for(controls: CaseControls, form_key: str) -> Mapping[str, str]:
@@ -53,6 +68,7 @@ def reason_form(
         text_box(
             field_id,
             label,
+            kept(controls, key, input_id),
             error=errors.get(error_key),
             multiline=True,
             required=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from cards.html.base import form, heading, submit, tag
-from cards.html.controls import CaseControls, errors_for, reason_form
+from cards.html.controls import CaseControls, errors_for, kept, kept_all, reason_form
 from cards.html.inputs import choice_group, text_box
 from cards.ids import ActionId, InputId
 from cards.views import ApprovalCardView
@@ -14,7 +14,9 @@ from cards.views import ApprovalCardView
 def approve_form(view: ApprovalCardView, controls: CaseControls) -> Markup:
     errors = errors_for(controls, ActionId.APPROVE)
     choices = [(a.id, a.text) for a in view.actions]
-    ticked = [a.id for a in view.actions if a.ticked]
+    ticked = kept_all(controls, ActionId.APPROVE, InputId.ACTIONS.value)
+    if ticked is None:
+        ticked = [a.id for a in view.actions if a.ticked]
     group = choice_group(
         InputId.ACTIONS.value,
         "Actions to take (untick any you do not approve, tick any you add)",
@@ -27,6 +29,7 @@ def approve_form(view: ApprovalCardView, controls: CaseControls) -> Markup:
     other = text_box(
         InputId.OTHER_ACTION.value,
         "If you tick 5.1.8, what is the other action?",
+        kept(controls, ActionId.APPROVE, InputId.OTHER_ACTION.value),
         error=errors.get("other_action"),
         max_length=2000,
     )

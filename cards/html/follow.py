@@ -5,7 +5,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from cards.html.base import bullet_list, fact_list, form, heading, join, submit, tag
-from cards.html.controls import CaseControls, errors_for, reason_form
+from cards.html.controls import CaseControls, errors_for, kept, kept_all, reason_form
 from cards.html.inputs import choice_group, select_box, text_box
 from cards.ids import ActionId, InputId
 from cards.views import OUTCOME_CHOICES, ApprovalCardView, Button, Fact, TaskRow
@@ -27,7 +27,8 @@ def task_item(row: TaskRow, controls: CaseControls) -> Markup:
     if row.help:
         parts.append(bullet_list(row.help, "help"))
     if row.id in controls.task_ids:
-        parts.extend(task_button(row, b, controls) for b in row.buttons)
+        buttons = [task_button(row, b, controls) for b in row.buttons]
+        parts.append(tag("div", {"class": "buttons task-buttons"}, join(buttons)))
     cls = "task overdue" if row.overdue and row.status == "Open" else "task"
     return tag("li", {"class": cls, "id": f"task-{row.id}"}, join(parts))
 
@@ -46,6 +47,7 @@ def task_done_form(row: TaskRow, button: Button, controls: CaseControls) -> Mark
     result = text_box(
         f"{InputId.TASK_RESULT.value}-{row.id}",
         "What was done?",
+        kept(controls, key, InputId.TASK_RESULT.value),
         error=errors.get("result"),
         multiline=True,
         required=True,
@@ -55,6 +57,7 @@ def task_done_form(row: TaskRow, button: Button, controls: CaseControls) -> Mark
     reference = text_box(
         f"{InputId.TASK_REFERENCE.value}-{row.id}",
         "Reference, such as a police incident number",
+        kept(controls, key, InputId.TASK_REFERENCE.value),
         max_length=200,
         name=InputId.TASK_REFERENCE.value,
     )
@@ -119,7 +122,7 @@ def close_form(button: Button, controls: CaseControls) -> Markup:
         InputId.CLOSE_OUTCOME.value,
         "How did the case end?",
         OUTCOME_CHOICES,
-        [],
+        kept_all(controls, button.action, InputId.CLOSE_OUTCOME.value) or [],
         multiple=False,
         error=errors.get("outcome"),
         required=True,
@@ -127,6 +130,7 @@ def close_form(button: Button, controls: CaseControls) -> Markup:
     note = text_box(
         InputId.CLOSE_NOTE.value,
         "Closing note for the record",
+        kept(controls, button.action, InputId.CLOSE_NOTE.value),
         error=errors.get("note"),
         multiline=True,
         required=True,

@@ -55,3 +55,15 @@ def _block(lines: list[str]) -> list[Markup]:
             words.append(line)
     flush()
     return out
+
+
+def error_page(title: str, text: str) -> str:
+    """A page in place of a bare error: what happened, and the way back."""
+    back = tag(
+        "ul",
+        {"class": "way-back"},
+        tag("li", {}, link("Home", "/")),
+        tag("li", {}, link("Your notices", "/inbox")),
+        tag("li", {}, link("Cases", "/cases")),
+    )
+    return document(title, join([heading(1, title), para(text), heading(2, "Where next"), back]))

@@ -1,6 +1,12 @@
 """One view model per screen, built from the core's records by pure functions."""
 
-from cards.views.case import approval_card, case_list, notification_text, read_only
+from cards.views.case import (
+    approval_card,
+    case_list,
+    notification_text,
+    read_only,
+    timeline_rows,
+)
 from cards.views.models import (
     DATE_REFERENCES,
     LETTER_ONCE,
@@ -77,4 +83,5 @@ __all__ = [
     "safeguarding_alert",
     "summary_view",
     "task_assigned",
+    "timeline_rows",
 ]

@@ -9,7 +9,16 @@ from datetime import datetime, tzinfo
 from bot.config import School
 from bot.corrections import CORRECTABLE, corrected
 from bot.drafts import LETTER_SOURCE, conversation_guide, platform_route
-from bot.models import Case, CaseSummary, DecisionKind, Status, Task, TaskStatus, Urgency
+from bot.models import (
+    Case,
+    CaseSummary,
+    DecisionKind,
+    Status,
+    Task,
+    TaskStatus,
+    TimelineEvent,
+    Urgency,
+)
 from bot.policy import Policy
 from bot.sight import Sight
 from cards.ids import ActionId, CasePayload, FilePayload, TaskPayload
@@ -40,7 +49,8 @@ def approval_card(
     """The case as one person may see it (sight: need to know), or as the school's leads see it
     where only they can look (the leadership channel, an approver's message): sight None."""
     whole = sight is None or sight.whole
-    urgent = case.urgency is Urgency.URGENT
+    # A closed case is no longer urgent: its banner would tell a head to act on nothing.
+    urgent = case.urgency is Urgency.URGENT and case.status is not Status.CLOSED
     decided = case.decision is not None
     chosen = case.decision.actions if case.decision else None
     status = case.status.label
@@ -222,6 +232,17 @@ def file_rows(case: Case, sight: Sight | None = None) -> tuple[FileRow, ...]:
             else Button(MAKE_LETTER, ActionId.MAKE_LETTER, payload)
         )
         rows.append(FileRow(label, button))
+    return tuple(rows)
+
+
+def timeline_rows(events: Sequence[TimelineEvent], tz: tzinfo) -> tuple[Fact, ...]:
+    """Who did what, when, for the school's leads: the reason given with a reopening or a
+    decline included, since the page has no other place for it."""
+    rows = []
+    for e in events:
+        reason = (e.after or {}).get("reason")
+        text = f"{e.summary}. Reason: {reason}" if isinstance(reason, str) and reason else e.summary
+        rows.append(Fact(when(e.at, tz), text))
     return tuple(rows)
 
 

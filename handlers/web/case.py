@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -107,6 +108,7 @@ class CasePages:
         errors: Mapping[str, str] | None = None,
         failed: str = "",
         note: str = "",
+        values: Mapping[str, Sequence[str]] | None = None,
     ) -> CaseControls:
         """What this person may do here: decide, work on tasks, add files, answer."""
         school = self.service.school_of(case)
@@ -135,9 +137,10 @@ class CasePages:
             errors=errors or {},
             failed=failed,
             note=note,
+            values=values or {},
         )
 
-    def card_page(
+    async def card_page(
         self,
         session: Session,
         actor: Actor,
@@ -148,9 +151,13 @@ class CasePages:
         """The case as this person may see it (need to know: bot/sight.py)."""
         school = self.service.school_of(case)
         sight = self.service.sight(actor, case)
+        tz = self.service.trust.tz
         view = views.approval_card(
-            case, self.service.policy, school, self.service.trust.tz, self.service.clock(), sight
+            case, self.service.policy, school, tz, self.service.clock(), sight
         )
+        if sight.whole:  # the timeline names everyone who acted: the leads' view only
+            record = await self.service.get(case.reference)
+            controls = replace(controls, timeline=views.timeline_rows(record.timeline, tz))
         title = f"{'Error: ' if controls.errors else ''}{case.reference}"
         return self.ctx.respond(session, title, html.approval_card(view, controls), status)
 
@@ -159,7 +166,8 @@ class CasePages:
         case = await self._case(request.match_info["reference"], session, actor)
         await self.service.record_access(case.reference, actor, AccessKind.CASE_VIEWED)
         done = DONE.get(request.query.get("done", ""), "")
-        return self.card_page(session, actor, case, self.controls(case, session, actor, note=done))
+        controls = self.controls(case, session, actor, note=done)
+        return await self.card_page(session, actor, case, controls)
 
     async def receipt(self, request: web.Request) -> web.Response:
         session, actor = self.ctx.require(request)
@@ -207,12 +215,12 @@ class CasePages:
             raise web.HTTPBadRequest(text="That button's value is not valid.") from None
         except FormErrors as exc:
             case = await self._case(reference, session, actor)
-            controls = self.controls(case, session, actor, exc.errors, failed)
-            return self.card_page(session, actor, case, controls, 422)
+            controls = self.controls(case, session, actor, exc.errors, failed, values=form.fields)
+            return await self.card_page(session, actor, case, controls, 422)
         except (StaleVersion, InvalidTransition) as exc:
             case = await self._case(reference, session, actor)
             controls = self.controls(case, session, actor, note=str(exc))
-            return self.card_page(session, actor, case, controls, 409)
+            return await self.card_page(session, actor, case, controls, 409)
         except NotAllowed as exc:
             log.info("refused %s on %s on the web: not allowed", action.value, reference)
             return self.ctx.message(session, "Not allowed", str(exc), 403)
@@ -220,7 +228,7 @@ class CasePages:
             return self.ctx.message(session, "No such case", str(exc), 404)
         if not outcome.applied:
             controls = self.controls(outcome.case, session, actor, note=outcome.note)
-            return self.card_page(session, actor, outcome.case, controls)
+            return await self.card_page(session, actor, outcome.case, controls)
         raise web.HTTPSeeOther(f"/cases/{reference}?done={action.value}")
 
     async def upload(self, request: web.Request) -> web.Response:
@@ -251,7 +259,7 @@ class CasePages:
         if problems:
             case = await self._case(reference, session, actor)
             errors = {"evidence": " ".join(problems)}
-            return self.card_page(
+            return await self.card_page(
                 session, actor, case, self.controls(case, session, actor, errors, "evidence"), 422
             )
         raise web.HTTPSeeOther(f"/cases/{reference}?done=evidence")

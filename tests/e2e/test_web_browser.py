@@ -104,7 +104,7 @@ async def head_approves(page: Any, url: str, server: Any) -> None:
     await page.set_viewport_size({"width": 390, "height": 844})
     assert await page.locator("input[name=decision_actions][value=discuss]").is_checked()
     await page.get_by_role("button", name="Approve ticked actions").click()
-    await page.get_by_text("Approved by Head").wait_for()
+    await page.get_by_text("Approved by Head").first.wait_for()
     assert await page.get_by_role("button", name="Approve ticked actions").count() == 0
     assert await page.get_by_role("heading", name="Tasks").is_visible()
     await shot(page, "07-approved-card")
