@@ -111,3 +111,41 @@ def test_triage_names_an_unknown_key_or_value_and_exits_2():
     assert r.returncode == 2 and "not valid JSON" in r.stderr
     r = run("policy", "test", "nowhere.toml")
     assert r.returncode == 2 and "the scenarios file does not exist" in r.stderr
+
+
+def test_export_case_is_refused_for_the_head_when_the_post_is_about_a_decider(tmp_path):
+    import asyncio
+
+    from bot.config import load_trust
+    from bot.forms import report_form, to_answers
+    from bot.service import CaseService
+    from bot.storage.tinydb_store import TinyDBStore
+    from tests.conftest import REPORTER, Clock
+    from tests.samples import answers_values
+
+    data = tmp_path / "data"
+
+    async def file() -> str:
+        store = TinyDBStore(data)
+        await store.open()
+        clock = Clock()
+        policy = load_policy()
+        service = CaseService(store, load_trust(EXAMPLE_TRUST), policy, clock)
+        values = answers_values(about=["head"], seen_on=clock.now.date().isoformat())
+        answers = to_answers(report_form(policy), values, clock.now.date(), "oak-primary")
+        case, _ = await service.submit(REPORTER, answers, "about-the-head")
+        await store.close()
+        return case.reference
+
+    ref = asyncio.run(file())
+    out = tmp_path / "case.zip"
+    r = run(
+        "export-case", ref, "--out", str(out), "--by", "head@oakprimary.example", DATA_DIR=str(data)
+    )
+    assert r.returncode == 2 and "one of the school's deciders" in r.stderr
+    assert not out.exists() and "Traceback" not in r.stderr
+    r = run(
+        "export-case", ref, "--out", str(out), "--by", "chair@oaktrust.example", DATA_DIR=str(data)
+    )
+    assert r.returncode == 0, r.stderr
+    assert out.exists()

@@ -157,6 +157,18 @@ class ServiceCore:
             )
         return school
 
+    def is_subject_decider(self, email: str, case: Case) -> bool:
+        """One of the school's own deciders, on a case that is about one of them."""
+        school = self.trust.school(case.school_id)
+        email = email.lower()
+        return bool(
+            school
+            and case.recommendation.escalated
+            and self.trust.escalation_contacts
+            and email in school.approvers
+            and email not in self.trust.escalation_contacts
+        )
+
     def can_view(self, actor: Actor, case: Case) -> bool:
         """Whether the person may open the case at all (bot/sight.py: what of it they see)."""
         return sight(actor.email, case, self.school_of(case)).any

@@ -104,6 +104,12 @@ def summary_view(
     policy: Policy, answers: Any, school: School | None, recommendation: Recommendation
 ) -> SummaryView:
     urgent = recommendation.urgency is Urgency.URGENT
+    decides = (
+        "The trust's escalation contacts decide what happens, as the post is about one of the "
+        "school's deciders."
+        if recommendation.escalated
+        else "The head decides what happens."
+    )
     return SummaryView(
         title="Check and submit",
         facts=report_facts(policy, answers, school),
@@ -111,7 +117,7 @@ def summary_view(
         urgent=urgent,
         actions=tuple(a for a in action_options(policy, recommendation) if a.reason),
         note=(
-            "The head decides what happens. Each recommendation says whose it is: a clause of "
+            f"{decides} Each recommendation says whose it is: a clause of "
             "the policy, or the trust's practice; urgency and deadlines are the trust's settings. "
             "Nothing is saved until you submit."
         ),
@@ -120,9 +126,14 @@ def summary_view(
 
 def receipt_view(case: Case, policy: Policy, school: School) -> ReceiptView:
     urgent = case.urgency is Urgency.URGENT
+    deciders = (
+        "The trust's escalation contacts"
+        if case.recommendation.escalated
+        else f"{school.name}'s head or deputy"
+    )
     lines = [
         (
-            f"Your report is filed as {case.reference}. {school.name}'s head or deputy will decide "
+            f"Your report is filed as {case.reference}. {deciders} will decide "
             "what to do, and you will be told here."
         ),
         "Please don't reply to the post or contact the parent about it yourself.",

@@ -67,6 +67,13 @@ def cmd_export_case(args: argparse.Namespace) -> int:
         record = await service.store.load(args.reference)
         if record is None:
             raise ConfigError("export-case", args.reference, "no such case")
+        if service.is_subject_decider(args.by, record.case):
+            raise ConfigError(
+                "export-case",
+                args.reference,
+                "the post is about one of the school's deciders: it is exported for the trust's "
+                "escalation contacts, not for them (--by)",
+            )
         # Recorded before it is written, so the bundle's own access log shows this export.
         await service.record_access(
             args.reference, cli_actor(args.by), AccessKind.CASE_EXPORTED, CLI, Path(args.out).name
