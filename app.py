@@ -30,6 +30,7 @@ from bot.config import Settings
 from bot.errors import ConfigError, StorageUnavailable
 from bot.links import KeyRing, LinkSigner
 from bot.outbox import OutboxWorker
+from bot.reach import Reachability
 from bot.scheduler import ReminderLoop, RetentionLoop
 from bot.service import CaseService
 from bot.service.files import CaseFiles
@@ -89,6 +90,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     )
     reminders = ReminderLoop(service, drafts=[c.drafts for c in channels if c.drafts])
     retention = RetentionLoop(service)
+    reach = Reachability(loaded.trust, {c.name: c.unreachable for c in channels})
     guards = []  # malformed or forged platform requests get a 4xx, never a 500
     if settings.demo_mode:
         from handlers.demo import demo_guard
@@ -106,6 +108,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
         service,
         worker,
         reminders,
+        reach,
         facts=lambda: {
             "store": store.health(),
             "platforms": {p.name.lower(): p.enabled for p in settings.platforms},
@@ -138,7 +141,9 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
         worker.start()
         reminders.start()
         retention.start()
+        reach.start()
         yield
+        await reach.stop()
         await retention.stop()
         await reminders.stop()
         await worker.stop()

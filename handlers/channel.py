@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from aiohttp import web
@@ -21,3 +22,7 @@ class Channel(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
+
+    async def unreachable(self, emails: Sequence[str]) -> list[str]:
+        """Those of these people the platform cannot deliver to yet."""
+        ...

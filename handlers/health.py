@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 
 from bot import readiness
 from bot.outbox import OutboxWorker
+from bot.reach import Reachability
 from bot.scheduler import ReminderLoop
 from bot.service import CaseService
 
@@ -56,6 +57,7 @@ class Probes:
     service: CaseService
     worker: OutboxWorker
     reminders: ReminderLoop
+    reach: Reachability
     facts: Callable[[], dict[str, Any]]  # the /healthz body beyond status and uptime
     started: float = 0.0
 
@@ -118,7 +120,10 @@ class Probes:
 
     async def readyz(self, request: web.Request) -> web.Response:
         state = await readiness.check(self.service.store, self.service.clock)
-        return web.json_response(state.as_json(), status=200 if state.ready else 503)
+        body = state.as_json()
+        # How many deciders and leads each platform cannot reach yet (who: App Home, register).
+        body["unreachable_people"] = {p: len(m) for p, m in sorted(self.reach.missing.items())}
+        return web.json_response(body, status=200 if state.ready else 503)
 
     async def metrics(self, request: web.Request) -> web.Response:
         state = await readiness.check(self.service.store, self.service.clock)

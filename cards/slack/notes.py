@@ -96,6 +96,8 @@ def home_view(cases: CaseListView, intro: str) -> View:
         DividerBlock(),
         section(f"*{escape(cases.title)}*"),
     ]
+    if cases.reach_note:
+        blocks.insert(3, context(f":warning: {escape(cases.reach_note)}"))
     rows = [
         SectionBlock(
             text=mrkdwn(

@@ -43,6 +43,8 @@ def message_card(headline: str, lines: Sequence[str] = (), attention: bool = Fal
 def case_list_card(view: CaseListView) -> Card:
     """The register: one block per case, overdue tasks in red."""
     body: list[Element] = [heading(view.title)]
+    if view.reach_note:
+        body.append(text(view.reach_note, color="Warning"))
     if not view.rows:
         body.append(text(view.empty))
     for row in view.rows:

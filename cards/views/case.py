@@ -266,7 +266,10 @@ def case_buttons(case: Case) -> tuple[Button, ...]:
 
 
 def case_list(
-    rows: Sequence[CaseSummary], schools: Mapping[str, str], now: datetime
+    rows: Sequence[CaseSummary],
+    schools: Mapping[str, str],
+    now: datetime,
+    reach_note: str = "",
 ) -> CaseListView:
     """The register: open cases, and those closed in the last 30 days, with overdue tasks."""
 
@@ -289,6 +292,7 @@ def case_list(
             if r.status.is_open or (r.closed_at and (now - r.closed_at).days <= 30)
         ),
         empty="No open cases.",
+        reach_note=reach_note,
     )
 
 

@@ -156,6 +156,7 @@ class CaseListView:
     title: str
     rows: tuple[CaseRow, ...]
     empty: str
+    reach_note: str = ""  # for the leads: who the platform cannot reach yet, and what to do
 
 
 OUTCOME_CHOICES = tuple((o.value, o.label) for o in CaseOutcome)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.links import KeyRing, LinkSigner
+from bot.reach import people_to_reach
 from bot.service import CaseService
 from bot.service.files import CaseFiles
 from cards import slack as render
@@ -323,6 +324,10 @@ class SlackChannel:
     async def on_letter_submit(self, ack: Ack, body: Body) -> None:
         await self.follow.submit_letter(ack, body)
 
+    async def unreachable(self, emails: Sequence[str]) -> list[str]:
+        """The people Slack has no member for (looked up by email, and kept a while)."""
+        return [e for e in emails if await self.directory.user_id(e) is None]
+
     async def on_home_opened(self, event: Body) -> None:
         """The Home tab: the report button, and the register of cases this person may see."""
         if event.get("tab", "home") != "home":
@@ -330,7 +335,15 @@ class SlackChannel:
         actor = await self.directory.actor(str(event["user"]))
         rows = await self.service.visible(actor, open_only=False)
         names = {s.id: s.name for s in self.service.trust.schools}
-        cases = views.case_list(rows, names, self.service.clock())
+        note = ""
+        if self.service.trust.led_by(actor.email):  # the leads learn who cannot be reached
+            missing = await self.unreachable(people_to_reach(self.service.trust))
+            if missing:
+                note = (
+                    f"Not reachable in Slack yet: {', '.join(missing)}. Slack has no member "
+                    "with these emails: invite them to the workspace, or correct the trust file."
+                )
+        cases = views.case_list(rows, names, self.service.clock(), note)
         await self.client.views_publish(
             user_id=actor.user_id, view=render.home_view(cases, HOME_INTRO)
         )

@@ -16,6 +16,7 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 from bot.access import AccessKind
 from bot.errors import FormErrors, NotAllowed, StaleVersion, UnknownCase
 from bot.models import Actor
+from bot.reach import people_to_reach
 from bot.service import CaseService, Outcome
 from bot.service.files import CaseFiles
 from cards import teams
@@ -161,7 +162,16 @@ class TeamsBot(TeamsActivityHandler):
         """The register: open cases and those closed lately, with overdue tasks."""
         rows = await self.service.visible(actor, open_only=False)
         names = {s.id: s.name for s in self.service.trust.schools}
-        return teams.case_list_card(case_list(rows, names, self.service.clock()))
+        note = ""
+        if self.service.trust.led_by(actor.email):  # the leads learn who cannot be reached
+            missing = await self.people.unreachable(people_to_reach(self.service.trust))
+            if missing:
+                note = (
+                    f"Not reachable in Teams yet: {', '.join(missing)}. They have not opened "
+                    "Post Concerns in Teams: an admin can install it for them with an app setup "
+                    "policy (README, Install in Teams)."
+                )
+        return teams.case_list_card(case_list(rows, names, self.service.clock(), note))
 
     async def take_evidence(self, turn_context: TurnContext, actor: Actor) -> None:
         lines = await self.evidence.take(turn_context, actor)

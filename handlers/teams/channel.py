@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -270,3 +270,6 @@ class TeamsChannel:
         if self.keys is not None:
             await self.keys.stop()
         await self.evidence.stop()
+
+    async def unreachable(self, emails: Sequence[str]) -> list[str]:
+        return await self.people.unreachable(emails)

@@ -236,6 +236,10 @@ class People:
         value = await self.store.get_value(CHANNELS, channel_id)
         return ConversationReference().deserialize(value["reference"]) if value else None
 
+    async def unreachable(self, emails: Sequence[str]) -> list[str]:
+        """Those who never opened the bot: no conversation to send them a card in."""
+        return [e for e in emails if await self.reach(e) is None]
+
     async def teams_ids(self, emails: Sequence[str]) -> list[str]:
         """The Teams ids (29:...) of these people, for those who have used the bot."""
         ids = []

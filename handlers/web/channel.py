@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from aiohttp import web
@@ -52,6 +53,9 @@ class WebChannel:
 
     async def stop(self) -> None:
         return None
+
+    async def unreachable(self, emails: Sequence[str]) -> list[str]:
+        return []  # everyone of the trust file has a web inbox
 
     # pages
 
