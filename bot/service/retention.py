@@ -72,20 +72,10 @@ class Retaining(ServiceCore):
             if s.created_at.astimezone(tz).date() <= oldest
         ]
         for ref in candidates:
-            record = await self.store.load(ref)
-            if record is None:
-                continue
-            verdict = self.verdict(record)
-            if verdict.due is Due.FLAG:
-                report.flagged.append((ref, verdict.purge_on))
-                if not dry_run:
-                    await self._flag(ref)
-            elif verdict.due is Due.WAIT:
-                report.waiting.append((ref, verdict.purge_on))
-            elif verdict.due is Due.PURGE:
-                report.removing.append(ref)
-                if not dry_run:
-                    await self.start_removal(ref, Basis.RETENTION)
+            try:
+                await self._judge_one(ref, report, dry_run)
+            except Exception:  # one case that cannot be read or saved must not stop the rest
+                log.exception("retention: %s could not be judged; the next pass tries again", ref)
         queued = await self.store.values(REMOVALS)
         report.removing += [r for r in queued if r not in report.removing]
         if dry_run:
@@ -95,6 +85,22 @@ class Retaining(ServiceCore):
         report.removing = [r for r in report.removing if r not in report.removed]
         report.orphans = await self._remove_orphans()
         return report
+
+    async def _judge_one(self, ref: str, report: RetentionReport, dry_run: bool) -> None:
+        record = await self.store.load(ref)
+        if record is None:
+            return
+        verdict = self.verdict(record)
+        if verdict.due is Due.FLAG:
+            report.flagged.append((ref, verdict.purge_on))
+            if not dry_run:
+                await self._flag(ref)
+        elif verdict.due is Due.WAIT:
+            report.waiting.append((ref, verdict.purge_on))
+        elif verdict.due is Due.PURGE:
+            report.removing.append(ref)
+            if not dry_run:
+                await self.start_removal(ref, Basis.RETENTION)
 
     async def _flag(self, reference: str) -> None:
         async def op() -> None:
@@ -182,22 +188,30 @@ class Retaining(ServiceCore):
         if not ready:
             return []
         shared = await self._evidence_in_use(exclude=set(ready))
-        for ref, (record, basis) in ready.items():
-            # Under the case's lock: a click arriving now waits, then finds no case.
-            async def op(record: CaseFile = record, basis: Basis = basis) -> None:
+        removed = []
+        for ref, (_, basis) in ready.items():
+            # Under the case's lock, read afresh: a click arriving now waits, then finds no case.
+            async def op(ref: str = ref, basis: Basis = basis) -> None:
+                record = await self.store.load(ref)
+                if record is None:
+                    return
                 gone = await remove_case(
                     self.store, record, shared, self.today(), self.trust.tz, basis
                 )
+                removed.append(ref)
                 log.info(
                     "removed %s (%s): %d evidence file(s), %d kept value(s)",
-                    record.case.reference,
+                    ref,
                     basis.value,
                     gone.evidence,
                     gone.values,
                 )
 
-            await self._serialised(ref, op)
-        return sorted(ready)
+            try:
+                await self._serialised(ref, op)
+            except Exception:  # the next tick tries again; the others go on
+                log.exception("retention: %s could not be removed yet", ref)
+        return sorted(removed)
 
     async def _remove_orphans(self, dry_run: bool = False) -> int:
         orphans = await orphan_evidence(self.store, await self._evidence_in_use(), self.clock())

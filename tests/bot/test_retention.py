@@ -195,3 +195,14 @@ async def test_the_web_channel_files_the_retention_notice_for_the_approvers(
         assert note["headline"] == f"{ref} is past the trust's retention period"
         assert note["lines"][1].startswith("It will be removed on 25 February 2033")
     assert await inbox_of(service, REPORTER.email) == []
+
+
+async def test_a_case_that_cannot_be_read_does_not_stop_the_pass(
+    service: CaseService, clock: Clock, make_answers, store: TinyDBStore
+):
+    broken = await filed(service, make_answers, "a")
+    fine = await filed(service, make_answers, "b")
+    (store.cases_dir / f"{broken}.json").write_text("{not json")
+    clock.now = SIX_YEARS_ON
+    report = await service.retention_pass()
+    assert [r for r, _ in report.flagged] == [fine]
