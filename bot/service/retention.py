@@ -79,11 +79,19 @@ class Retaining(ServiceCore):
         queued = await self.store.values(REMOVALS)
         report.removing += [r for r in queued if r not in report.removing]
         if dry_run:
-            report.orphans = await self._remove_orphans(dry_run=True)
+            try:
+                report.orphans = await self._remove_orphans(dry_run=True)
+            except Exception:
+                log.exception("retention: unused files not counted (a case cannot be read)")
             return report
-        report.removed = await self.finish_removals()
-        report.removing = [r for r in report.removing if r not in report.removed]
-        report.orphans = await self._remove_orphans()
+        # Both need to know every file in use: a case that cannot be read stops them (a file
+        # might be its), not the flagging above; the next pass tries again.
+        try:
+            report.removed = await self.finish_removals()
+            report.removing = [r for r in report.removing if r not in report.removed]
+            report.orphans = await self._remove_orphans()
+        except Exception:
+            log.exception("retention: removals and unused files wait for the next pass")
         return report
 
     async def _judge_one(self, ref: str, report: RetentionReport, dry_run: bool) -> None:

@@ -202,7 +202,12 @@ async def test_a_case_that_cannot_be_read_does_not_stop_the_pass(
 ):
     broken = await filed(service, make_answers, "a")
     fine = await filed(service, make_answers, "b")
+    orphan = await store.put_evidence(b"perhaps the broken case's")
+    old = (SIX_YEARS_ON - timedelta(days=30)).timestamp()
+    os.utime(store.evidence_path(orphan), (old, old))
     (store.cases_dir / f"{broken}.json").write_text("{not json")
     clock.now = SIX_YEARS_ON
     report = await service.retention_pass()
     assert [r for r, _ in report.flagged] == [fine]
+    # Which files the unreadable case uses is unknown: none is removed as unused.
+    assert report.orphans == 0 and store.evidence_path(orphan).exists()
