@@ -6,23 +6,21 @@ import asyncio
 import fcntl
 import json
 import os
-import threading
 from pathlib import Path
 
 from bot.access import AccessEntry, entry_from
 from bot.errors import Conflict
 from bot.models import canonical_json, to_plain
-from bot.storage.files import _not_saved, remove_durably
+from bot.storage.files import _not_saved, _write_all, remove_durably
 
 
 class AccessFiles:
     """DATA_DIR/access/REF.jsonl: an entry a line. An append never rewrites what is there, and
-    an exclusive lock on the file orders appends from this process and from a command run
-    beside the server."""
+    an exclusive lock on the file (flock: each open is its own holder) orders appends from this
+    process's threads and from a command run beside the server; other cases' go on meanwhile."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._lock = threading.Lock()
 
     def path(self, reference: str) -> Path:
         return self.root / f"{reference}.jsonl"
@@ -35,17 +33,16 @@ class AccessFiles:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             new = not path.exists()
-            with self._lock:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)
-                    last = _count(fd)
-                    if entry.seq != last + 1:
-                        raise Conflict(f"the access log has {last} entries, not {entry.seq - 1}")
-                    os.write(fd, line)
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)  # releases the lock
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                last = _count(fd)
+                if entry.seq != last + 1:
+                    raise Conflict(f"the access log has {last} entries, not {entry.seq - 1}")
+                _write_all(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)  # releases the lock
             if new:
                 dir_fd = os.open(self.root, os.O_RDONLY)
                 try:
