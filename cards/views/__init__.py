@@ -42,6 +42,7 @@ from cards.views.notes import (
     safeguarding_alert,
     task_assigned,
 )
+from cards.views.now import as_now
 from cards.views.report import form_view, receipt_view, summary_view
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "TaskRow",
     "URGENCY_LABEL",
     "approval_card",
+    "as_now",
     "case_closed",
     "case_removed",
     "case_list",

@@ -8,7 +8,9 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.config import Settings
+from bot.errors import UnknownCase
 from bot.links import load_or_create_key
+from bot.models import Case
 from bot.service import CaseService
 from bot.service.files import CaseFiles
 from cards import html, views
@@ -81,8 +83,13 @@ class WebChannel:
         """The notices the outbox delivered to this person, newest first."""
         session, actor = self.ctx.require(request)
         items = []
+        cases: dict[str, Case | None] = {}
+        tz = self.ctx.service.trust.tz
         for raw in await inbox_of(self.ctx.service, actor.email):
             note = note_from_plain(raw)
+            if note.reference not in cases:
+                cases[note.reference] = await self._case(note.reference)
+            note = views.as_now(note, str(raw.get("notice", "")), cases[note.reference], tz)
             item = InboxItem(note, self.when(str(raw["at"])), f"/cases/{note.reference}")
             items.append((item, self.ctx.post(session, f"/cases/{note.reference}/act")))
         return self.ctx.respond(session, "Your notices", html.inbox(items))
@@ -94,6 +101,12 @@ class WebChannel:
         names = {s.id: s.name for s in service.trust.schools}
         view = views.case_list(rows, names, service.clock())
         return self.ctx.respond(session, "Cases", html.case_list(view))
+
+    async def _case(self, reference: str) -> Case | None:
+        try:
+            return (await self.ctx.service.get(reference)).case
+        except UnknownCase:
+            return None
 
     def when(self, at: str) -> str:
         moment = datetime.fromisoformat(at).astimezone(self.ctx.service.trust.tz)

@@ -135,7 +135,12 @@ class WebSender:
             item_id = f"{message.id}:{email}"
             if any(i["id"] == item_id for i in box["items"]):
                 return
-            item = {"id": item_id, "at": self.service.clock().isoformat(), **note_to_plain(note)}
+            item = {
+                "id": item_id,
+                "at": self.service.clock().isoformat(),
+                "notice": message.notice.value,  # so the inbox can say what has been done since
+                **note_to_plain(note),
+            }
             await store.put_value(INBOX, email, {"items": [item, *box["items"]][:KEEP]})
 
 

@@ -17,6 +17,7 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TEACHER = "teacher@oakprimary.example"
 HEAD = "head@oakprimary.example"
+DSL = "dsl@oakprimary.example"
 
 
 async def look(page: Any, name: str) -> None:
@@ -95,8 +96,11 @@ async def a_rejected_close_keeps_its_values(page: Any, server: Server, reference
 async def the_closed_case_has_no_urgent_banner(page: Any, server: Server, reference: str) -> None:
     head = Actor("web", HEAD, HEAD, "Hana Head")
     case = (await server.service.get(reference)).case
-    for task in case.tasks:
-        await server.service.complete_task(reference, head, task.id, "Done", "")
+    dsl = Actor("web", DSL, DSL, "DSL")
+    await server.service.reassign_task(reference, head, case.tasks[0].id, dsl)
+    await server.idle()
+    for n, task in enumerate(case.tasks):
+        await server.service.complete_task(reference, dsl if n == 0 else head, task.id, "Done", "")
     await page.goto(f"{server.url}/cases/{reference}")
     await page.get_by_text("Close case", exact=True).click()
     await page.get_by_label("Post removed", exact=True).check()
@@ -105,8 +109,26 @@ async def the_closed_case_has_no_urgent_banner(page: Any, server: Server, refere
     await page.get_by_role("heading", name="Closed").wait_for()
     assert (await server.service.get(reference)).case.status is Status.CLOSED
     assert await page.locator(".urgent").count() == 0
-    assert "URGENT: the police" not in await page.locator("main").inner_text()
+    assert "URGENT:" not in await page.locator("main").inner_text()
     await look(page, "case-closed")
+    await notices_say_what_was_done(page, server, reference)
+
+
+async def notices_say_what_was_done(page: Any, server: Server, reference: str) -> None:
+    """The head's notices: the decision they were asked for is done, a done task has no button."""
+    await page.goto(f"{server.url}/inbox")
+    asked = page.locator("li.note", has_text=f"New report {reference} needs your decision")
+    assert "Done: Approved by Head" in await asked.inner_text()
+    assert await asked.get_by_role("link", name="Open the case").count() == 1
+    await look(page, "notices-after")
+    await act_as(page, server.url, DSL)
+    await page.goto(f"{server.url}/inbox")
+    given = page.locator("li.note", has_text="Done: marked done by DSL")
+    assert await given.count() == 1
+    assert await page.get_by_role("link", name="Mark done").count() == 0
+    assert await page.get_by_role("button", name="Mark done").count() == 0
+    await look(page, "notices-task-done")
+    await act_as(page, server.url, HEAD)
 
 
 async def the_lists_and_errors(page: Any, url: str, reference: str) -> None:
