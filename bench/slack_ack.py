@@ -194,7 +194,8 @@ async def run(requests: int, levels: Sequence[int], card_rounds: int) -> dict[st
         real = ServerProcess(env)
         bare_port = free_port()
         bare_env = {**os.environ, **env, "PORT": str(bare_port)}
-        bare = subprocess.Popen(
+        # Popen returns at once; the bare server runs beside the measurement until it is stopped.
+        bare = subprocess.Popen(  # noqa: ASYNC220
             [sys.executable, "-m", "bench.slack_ack", "--bare", str(bare_port)],
             cwd=ROOT,
             env=bare_env,

@@ -240,8 +240,8 @@ def _british(doc: Any) -> None:
 
 def _fixed_zip(data: bytes, stamp: datetime) -> bytes:
     """The package again, each part stamped with the letter's time instead of the clock's."""
-    stamp = max(stamp, datetime(1980, 1, 1))  # the zip format starts in 1980
     when = (stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+    when = max(when, (1980, 1, 1, 0, 0, 0))  # the zip format starts in 1980
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
         for item in old.infolist():

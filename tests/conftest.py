@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ def make_answers(policy: Policy):  # noqa: ANN201
         return to_answers(
             report_form(policy),
             answers_values(**overrides),
-            datetime(2026, 11, 26).date(),
+            date(2026, 11, 26),
             "oak-primary",
         )
 

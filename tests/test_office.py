@@ -8,7 +8,7 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bot.config import EXAMPLE_TRUST, load_trust
@@ -63,9 +63,9 @@ def fill_store(data_dir: Path) -> list[str]:
 
 
 def test_terms():
-    assert term_of(datetime(2026, 10, 5).date()) == "Autumn 2026/27"
-    assert term_of(datetime(2027, 2, 3).date()) == "Spring 2026/27"
-    assert term_of(datetime(2027, 6, 1).date()) == "Summer 2026/27"
+    assert term_of(date(2026, 10, 5)) == "Autumn 2026/27"
+    assert term_of(date(2027, 2, 3)) == "Spring 2026/27"
+    assert term_of(date(2027, 6, 1)) == "Summer 2026/27"
 
 
 def test_export_register_has_no_names_or_post_text(tmp_path):

@@ -86,7 +86,8 @@ CASE_COLUMNS = (
     "reference, school_id, status, urgency, reporter_email, created_at, version, revision, "
     "submission_key, has_pending_outbox, summary, body"
 )
-INSERT_CASE = f"INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
+# The column list is a constant of this module; the values are always bound parameters.
+INSERT_CASE = f"INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"  # noqa: S608
 UPDATE_CASE = """UPDATE cases SET school_id = $2, status = $3, urgency = $4, reporter_email = $5,
     created_at = $6, version = $7, revision = $8, submission_key = $9, has_pending_outbox = $10,
     summary = $11, body = $12
@@ -197,7 +198,8 @@ class PostgresStore:
 
     @property
     def pool(self) -> asyncpg.Pool:
-        assert self._pool is not None, "store not open"
+        if self._pool is None:
+            raise RuntimeError("store not open")
         return self._pool
 
     async def migrate(self) -> int:
@@ -207,7 +209,7 @@ class PostgresStore:
             await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
             try:
                 await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version integer)")
-                current = await conn.fetchval(
+                current: int = await conn.fetchval(
                     "SELECT coalesce(max(version), 0) FROM schema_version"
                 )
                 for migration in self.migrations:
@@ -266,9 +268,10 @@ class PostgresStore:
         return {r["reference"]: json.loads(r["body"]) for r in rows}
 
     async def find_submission(self, key: str) -> str | None:
-        return await self.pool.fetchval(
+        reference: str | None = await self.pool.fetchval(
             "SELECT reference FROM cases WHERE submission_key = $1", key
         )
+        return reference
 
     async def summaries(self) -> list[CaseSummary]:
         rows = await self.pool.fetch("SELECT summary FROM cases")
@@ -287,7 +290,8 @@ class PostgresStore:
     # delivery leases: a conditional update on the case's row, timed by the server's clock
 
     async def lease(self, reference: str, owner: str, seconds: float) -> bool:
-        return await self.pool.execute(LEASE, reference, owner, float(seconds)) == "UPDATE 1"
+        status: str = await self.pool.execute(LEASE, reference, owner, float(seconds))
+        return status == "UPDATE 1"
 
     async def release(self, reference: str, owner: str) -> None:
         await self.pool.execute(

@@ -63,7 +63,8 @@ def task_assigned(case: Case, task: Task, policy: Policy, tz: tzinfo) -> NoteVie
 def case_closed(case: Case, tz: tzinfo) -> NoteView:
     """To the reporter: how the case ended (the closing note stays with the leads)."""
     c = case.closure
-    assert c is not None
+    if c is None:
+        raise ValueError(f"{case.reference} is not closed")
     return NoteView(
         case.reference,
         f"{case.reference} is closed",
@@ -116,7 +117,9 @@ def reporter_update(case: Case, policy: Policy, tz: tzinfo) -> NoteView:
     """To the reporter: the decision is made. Its reasons and the tasks it sets stay with the
     school's leads (need to know: bot/sight.py)."""
     d = case.decision
-    assert d is not None
+    if d is None:
+        raise ValueError(f"{case.reference} has no decision")
+    lines: tuple[str, ...]
     if d.kind is DecisionKind.DECLINED:
         lines = (
             f"The head looked at your report {case.reference} and decided not to take action.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from datetime import date
@@ -80,7 +81,7 @@ def cmd_export_case(args: argparse.Namespace) -> int:
         )
         access = await service.access_log(args.reference)
         bundle = office.case_bundle(record, service, access)
-        Path(args.out).write_bytes(bundle.data)
+        await asyncio.to_thread(Path(args.out).write_bytes, bundle.data)
         chain = "intact" if bundle.chain_ok else "BROKEN (see summary.txt)"
         print(f"Wrote {args.out}: {bundle.files} files; timeline hash chain {chain}.")
         return 0 if bundle.chain_ok else 1

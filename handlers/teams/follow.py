@@ -152,7 +152,8 @@ class FollowThrough:
         """The task a form was refused on, as it stands now (to show the form again)."""
         case = (await self.service.get(payload.reference)).case
         task = case.task(payload.task_id)
-        assert task is not None  # the service found it before judging the answers
+        if task is None:  # the service found it before judging the answers
+            raise LookupError(f"{payload.task_id} is not a task of {payload.reference}")
         return case, task
 
     async def task_done(self, actor: Actor, data: Data, mode: Mode) -> Card:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -51,7 +52,7 @@ def parse_keys(jwks: Any) -> dict[str, SigningKey]:
             continue
         try:
             public_key = RSAAlgorithm.from_jwk(json.dumps(entry))
-        except Exception:  # PyJWT's errors for a key it cannot read vary
+        except Exception:  # noqa: S112 - PyJWT's errors for a key it cannot read vary; skip it
             continue
         endorsements = entry.get("endorsements") or []
         keys[entry["kid"]] = SigningKey(
@@ -157,8 +158,7 @@ class OpenIdKeys:
         for task in (self._loop_task, self._refreshing):
             if task is not None:
                 task.cancel()
-                try:
+                # Shutting down: whatever the task ended with, there is nothing to keep.
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-                except (asyncio.CancelledError, Exception):  # shutting down: nothing to keep
-                    pass
         self._loop_task = self._refreshing = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.storage.tinydb_store import TinyDBStore
@@ -38,8 +40,8 @@ async def test_a_torn_scratch_table_starts_empty_but_a_durable_one_does_not(tmp_
     assert await again.get_value("drafts", "d1") is None
     await again.put_value("drafts", "d2", {"step": 2})
     assert await again.get_value("drafts", "d2") == {"step": 2}
-    with pytest.raises(ValueError):
+    with pytest.raises(json.JSONDecodeError):
         await again.get_value("teams_refs", "x")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a value table name"):
         await again.get_value("../etc", "x")
     await again.close()

@@ -83,7 +83,8 @@ def test_the_example_trust_file_has_closures():
         ({"to": date(2027, 1, 5), "name": "INSET"}, "closure[0].from", "missing"),
         ({"from": "2027-01-04", "name": "INSET"}, "closure[0].from", "date such as"),
         (
-            {"from": datetime(2027, 1, 4, 9), "name": "INSET"},
+            # naive, as tomllib reads a local date-time such as 2027-01-04T09:00
+            {"from": datetime(2027, 1, 4, 9), "name": "INSET"},  # noqa: DTZ001
             "closure[0].from",
             "date such as",
         ),

@@ -112,7 +112,8 @@ class ServerProcess:
     async def start(self, timeout: float = 15.0) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         out = self.log.open("ab")
-        self.proc = subprocess.Popen(
+        # Popen returns at once; the server outlives this call until stop() ends it.
+        self.proc = subprocess.Popen(  # noqa: ASYNC220
             [sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=self.env, stdout=out, stderr=out
         )
         try:

@@ -153,7 +153,8 @@ def app_py(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "refused together with SLACK_BOT_TOKEN"),
         ({"MicrosoftAppId": "00000000-0000-0000-0000-000000000001"}, "with MicrosoftAppId"),
         ({"DATABASE_URL": "postgresql://u@db.example/x"}, "together with DATABASE_URL"),
-        ({"HOST": "0.0.0.0"}, "refused with HOST 0.0.0.0, which is not a loopback address"),
+        # refused: the test checks that a demo never listens on every interface
+        ({"HOST": "0.0.0.0"}, "refused with HOST 0.0.0.0, which is not a loopback address"),  # noqa: S104
     ],
     ids=["slack", "teams", "database", "host"],
 )

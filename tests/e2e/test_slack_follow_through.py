@@ -353,7 +353,7 @@ async def test_the_open_buttons_give_private_links(world: World) -> None:
             ]
             assert link.startswith(f"{w.server.url}/files/{reference}/") and "signature=" in link
             expires = int(link.split("expires=")[1].split("&")[0])
-            assert 0 < expires - datetime.now().timestamp() <= 300
+            assert 0 < expires - datetime.now(UTC).timestamp() <= 300
             assert "5 minutes" in json.dumps(answer["blocks"])
             async with http.get(link) as r:
                 assert r.status == 200

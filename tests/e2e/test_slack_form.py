@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 from tests.e2e.slack_support import (
     PNG,
@@ -26,7 +26,7 @@ async def test_invalid_answers_come_back_as_errors_on_their_fields(world: World)
     w = world
     await w.slack.command(TEACHER)
     modal = await w.slack.opened(TEACHER)
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
     reply = await w.slack.submit(
         modal, {"platform": "facebook", "link": "not a link", "seen_on": tomorrow, "post_text": ""}
     )

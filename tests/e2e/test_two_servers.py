@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -117,7 +117,7 @@ async def test_two_instances_file_decide_and_notify_exactly_once(tmp_path: Path,
             await asyncio.sleep(0.5)  # a request the dead process sent meets the failing API too
             api.recover()
 
-            year = datetime.now().year
+            year = datetime.now(UTC).year
             assert sorted(refs) == [f"OAK-{year}-{n:04d}" for n in range(1, REPORTS + 1)]
             await settle(
                 api, lambda: len(cards(api)) == REPORTS and len(receipts(api, refs)) == REPORTS, 150

@@ -267,7 +267,7 @@ def file_download_attachment(name: str, download_url: str) -> dict[str, Any]:
         "name": name,
         "content": {
             "downloadUrl": download_url,
-            "uniqueId": hashlib.sha1(download_url.encode()).hexdigest()[:32],
+            "uniqueId": hashlib.sha1(download_url.encode(), usedforsecurity=False).hexdigest()[:32],
             "fileType": file_type,
         },
     }

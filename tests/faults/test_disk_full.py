@@ -44,7 +44,7 @@ class Disk:
 def disk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Disk]:
     fake = Disk()
     monkeypatch.setattr(bot.storage.files, "os", fake)
-    yield fake
+    return fake
 
 
 async def all_intact(service) -> list[str]:  # noqa: ANN001 - the server's CaseService
