@@ -32,6 +32,7 @@ from bot.storage.port import Store
 from bot.timeline import append
 
 BOT = "bot"
+ESCALATED = "escalated_cases"  # value table: references of cases about one of a school's deciders
 CONFLICT_RETRIES = 5
 T = TypeVar("T")
 MAX_REASON = 2000
@@ -180,14 +181,28 @@ class ServiceCore:
         return record
 
     async def visible(self, actor: Actor, open_only: bool = True) -> list[CaseSummary]:
-        """Cases this person may see: their schools' if they lead one, and their own reports."""
+        """Cases this person may see: their schools' if they lead one, and their own reports; a
+        case about one of a school's deciders for the escalation contacts, not for the deciders."""
         led = {s.id for s in self.trust.led_by(actor.email)}
         email = actor.email.lower()
+        contacts = self.trust.escalation_contacts
+        escalated = await self.store.values(ESCALATED) if contacts else {}
+
+        def sees(s: CaseSummary) -> bool:
+            if s.reporter_email == email:
+                return True
+            if s.reference in escalated:
+                school = self.trust.school(s.school_id)
+                if email in contacts:
+                    return True
+                if school and email in school.approvers:
+                    return False
+            return s.school_id in led
+
         rows = [
             s
             for s in await self.store.summaries()
-            if (s.school_id in led or s.reporter_email == email)
-            and (s.status.is_open or not open_only)
+            if sees(s) and (s.status.is_open or not open_only)
         ]
         return sorted(rows, key=lambda s: (-s.urgency.rank, s.created_at), reverse=False)
 

@@ -34,6 +34,7 @@ from bot.policy import evaluate
 from bot.service.core import (
     BOT,
     DRAFT_DAYS,
+    ESCALATED,
     ServiceCore,
     task_facts,
     who,
@@ -84,6 +85,9 @@ class Reporting(ServiceCore):
             now = self.clock()
             recommendation = self.triage(answers)
             reference = await self.store.next_reference(self.trust.reference_prefix, now.year)
+            if recommendation.escalated:
+                # Kept before the case, so that no listing shows it to the school's deciders.
+                await self.store.put_value(ESCALATED, reference, {"school": answers.school_id})
             case = Case(
                 reference=reference,
                 school_id=answers.school_id,

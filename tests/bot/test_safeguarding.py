@@ -52,6 +52,10 @@ async def test_the_escalation_contacts_decide_a_case_about_the_head(service, mak
     assert case.recommendation.escalated
     assert not service.can_view(HEAD, case) and service.can_view(CHAIR, case)
     assert service.can_view(DSL, case)  # the DSL is not one of the deciders
+    listed = {
+        who.email: [r.reference for r in await service.visible(who)] for who in (HEAD, CHAIR, DSL)
+    }
+    assert listed == {HEAD.email: [], CHAIR.email: [case.reference], DSL.email: [case.reference]}
     with pytest.raises(NotAllowed, match="escalation contacts"):
         await service.approve(case.reference, HEAD, case.version, ["discuss"])
     out = await service.approve(case.reference, CHAIR, case.version, ["discuss"])

@@ -121,6 +121,10 @@ async def test_a_case_about_the_head_is_decided_by_the_escalation_contact(
         head = await person("head@oakprimary.example")
         _, inbox = await head.get("/inbox")
         assert ref not in inbox
+        _, register = await head.get("/cases")
+        assert ref not in register
+        _, register = await chair.get("/cases")
+        assert ref in register
         status, page = await head.get(f"/cases/{ref}")
         assert status == 403 and "The post" not in page
         async with head.http.get(server.url + link) as r:  # the file, and so any export of it
