@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.forms import report_form
-from bot.models import Actor, ReminderKind
+from bot.models import Actor, Case, ReminderKind
 from bot.policy import Policy, evaluate
 from bot.service import CaseService
 from cards import teams
@@ -172,10 +172,18 @@ async def ordinary(service: CaseService, policy: Policy, trust: Any) -> Gallery:
     return g
 
 
-async def long_content(service: CaseService, policy: Policy, trust: Any) -> Gallery:
+@dataclass(frozen=True)
+class LongCase:
+    """One case at the limits: as filed (ten screenshots) and after eight actions approved."""
+
+    values: dict[str, Any]
+    answers: Any
+    filed: Case
+    decided: Case
+
+
+async def long_case(service: CaseService, policy: Policy) -> LongCase:
     """A 2,000-character post, ten screenshots, eight tasks and long names on one case."""
-    g = Gallery()
-    school = trust.school("oak-primary")
     values = answers_values(
         post_text=LONG_POST,
         author_name=LONG_NAME,
@@ -184,45 +192,43 @@ async def long_content(service: CaseService, policy: Policy, trust: Any) -> Gall
         about=["staff", "student"],
     )
     answers = _answers(policy, values)
-    g.add(
-        "long-summary",
-        teams.summary_card,
-        summary_view(policy, answers, school, evaluate(policy, answers)),
-        "execute",
-        "f",
-        values,
-    )
     case, _ = await service.submit(LONG_REPORTER, answers, "long")
     for n in range(10):
         name = f"screenshot-of-the-facebook-group-post-number-{n + 1:02d}.png"
         await service.attach_evidence(
             case.reference, LONG_REPORTER, name, "image/png", png(f"{n}"), "t"
         )
-    case = (await service.get(case.reference)).case
-    g.add("long-receipt", teams.receipt_card, receipt_view(case, policy, school))
-    view = approval_card(case, policy, school, trust.tz)
-    g.add(
-        "long-approval-approver",
-        teams.approval_card,
-        view,
-        for_approver=True,
-        approver_ids=APPROVERS * 30,
-    )
+    filed = (await service.get(case.reference)).case
     eight = [a.id for a in policy.actions if a.id != "other_action"][:8]
-    out = await service.approve(case.reference, HEAD, case.version, eight, "")
-    assert len(out.case.tasks) == 8, [t.action for t in out.case.tasks]
-    view = approval_card(out.case, policy, school, trust.tz)
-    ids = [t.id for t in out.case.tasks]
+    decided = (await service.approve(case.reference, HEAD, filed.version, eight, "")).case
+    assert len(decided.tasks) == 8, [t.action_id for t in decided.tasks]
+    return LongCase(values, answers, filed, decided)
+
+
+async def long_content(service: CaseService, policy: Policy, trust: Any) -> Gallery:
+    """Every Teams card of the long case."""
+    g = Gallery()
+    school, tz = trust.school("oak-primary"), trust.tz
+    long = await long_case(service, policy)
+    summary = summary_view(policy, long.answers, school, evaluate(policy, long.answers))
+    g.add("long-summary", teams.summary_card, summary, "execute", "f", long.values)
+    g.add("long-receipt", teams.receipt_card, receipt_view(long.filed, policy, school))
+    view = approval_card(long.filed, policy, school, tz)
+    many = APPROVERS * 30
+    g.add("long-approval-approver", teams.approval_card, view, for_approver=True, approver_ids=many)
+    view = approval_card(long.decided, policy, school, tz)
+    ids = [t.id for t in long.decided.tasks]
     g.add(
         "long-approved-approver",
         teams.approval_card,
         view,
         for_approver=True,
         task_ids=ids,
-        approver_ids=APPROVERS * 30,
+        approver_ids=many,
     )
-    g.add("long-approved-everyone", teams.approval_card, view, approver_ids=APPROVERS * 30)
-    g.add("long-reporter-update", teams.note_card, reporter_update(out.case, policy, trust.tz))
+    g.add("long-approved-everyone", teams.approval_card, view, approver_ids=many)
+    g.add("long-decision-note", teams.note_card, decision_note(long.decided, policy, tz))
+    g.add("long-reporter-update", teams.note_card, reporter_update(long.decided, policy, tz))
     return g
 
 
