@@ -295,9 +295,13 @@ class Retaining(ServiceCore):
         record = await self.store.load(reference)
         if record is None:
             raise UnknownCase(f"There is no case {reference}.")
-        school = self.school_of(record.case)
-        if not school.is_approver(by):
-            raise NotAllowed(f"Only {school.name}'s approvers can erase its cases.")
+        # The case's deciders: the school's approvers, or the trust's escalation contacts when
+        # the post is about one of the school's deciders (school_of swaps them).
+        if not self.school_of(record.case).is_approver(by):
+            raise NotAllowed(
+                f"Only the approvers who decide {reference} can erase it (the trust's escalation "
+                "contacts when the post is about one of the school's deciders)."
+            )
         if await self.store.get_value(REMOVALS, reference) is not None:
             raise FormErrors({"reference": f"{reference} is already being removed."})
         return record

@@ -161,7 +161,7 @@ async def test_the_loop_runs_the_whole_pass_once_a_day(service: CaseService, clo
 
 async def test_erasure_needs_a_second_approver(service: CaseService, make_answers):
     ref = await filed(service, make_answers, "a")
-    with pytest.raises(NotAllowed, match="approvers can erase"):
+    with pytest.raises(NotAllowed, match="Only the approvers who decide"):
         await service.request_erasure(ref, REPORTER.email, "Asked by the subject")
     with pytest.raises(NotAllowed, match="Nobody has requested"):
         await service.confirm_erasure(ref, DEPUTY.email)
@@ -211,3 +211,16 @@ async def test_a_case_that_cannot_be_read_does_not_stop_the_pass(
     assert [r for r, _ in report.flagged] == [fine]
     # Which files the unreadable case uses is unknown: none is removed as unused.
     assert report.orphans == 0 and store.evidence_path(orphan).exists()
+
+
+async def test_a_case_about_a_decider_is_erased_by_the_escalation_contacts_not_the_school(
+    service: CaseService, make_answers
+):
+    ref = await filed(service, make_answers, "a", about=["head"])
+    assert (await service.get(ref)).case.recommendation.escalated
+    with pytest.raises(NotAllowed, match="escalation contacts"):
+        await service.request_erasure(ref, HEAD.email, "The head asks")
+    await service.request_erasure(ref, "chair@oaktrust.example", "The subject asked")
+    with pytest.raises(NotAllowed, match="Only the approvers who decide"):
+        await service.confirm_erasure(ref, DEPUTY.email)  # a school approver: not for this case
+    assert await service.store.load(ref) is not None
