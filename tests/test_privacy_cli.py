@@ -112,10 +112,11 @@ def test_erase_needs_two_approvers_and_leaves_the_anonymous_record(tmp_path):
     ]
     not_approver = run("erase", ref, "--reason", "x", "--by", "teacher@oakprimary.example", **e)
     assert not_approver.returncode == 2
-    assert lines(not_approver) == [
+    refused = (
         f"Error: Only the approvers who decide {ref} can erase it (the trust's escalation "
         "contacts when the post is about one of the school's deciders)."
-    ]
+    )
+    assert lines(not_approver) == [refused]
 
     asked = run(
         "erase", ref, "--reason", "The subject asked", "--by", "head@oakprimary.example", **e
