@@ -23,7 +23,15 @@ SECRETS = (
     "ENCRYPTION_KEY",
     "POSTGRES_PASSWORD",
 )
-PUBLIC_PATHS = {"/slack/events", "/api/messages", "/files/*", "/healthz", "/privacy", "/terms"}
+PUBLIC_PATHS = {
+    "/slack/events",
+    "/api/messages",
+    "/files/*",
+    "/healthz",
+    "/privacy",
+    "/terms",
+    "/static/style.css",  # the notice pages' stylesheet
+}
 
 
 def dockerfile() -> DockerfileParser:
