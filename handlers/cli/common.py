@@ -82,6 +82,11 @@ def describe(loaded: Loaded) -> list[str]:
     )
     lines.append(f"Policy: version {loaded.policy.version}, {len(loaded.policy.rules)} rules")
     lines.append(describe_store(loaded.settings))
+    if not loaded.trust.escalation_contacts:
+        lines.append(
+            "Warning: no trust.escalation_contacts: a case about a head or another approver is "
+            "decided by the school's own approvers."
+        )
     for w in (*loaded.settings.warnings, *loaded.policy.warnings(time_today(loaded))):
         lines.append(f"Warning: {w}")
     return lines
