@@ -29,18 +29,37 @@ from cards.teams.base import (
 )
 from cards.views import ApprovalCardView, Button, Fact, FileRow, TaskRow
 
+REPORT_ID = "report"  # the folded report, shown by its button
 MAX_REFRESH_USERS = 60  # Teams ignores refresh.userIds beyond 60 people
 
 
-def _case_body(view: ApprovalCardView) -> list[Element]:
-    body: list[Element] = []
-    if view.banner:
-        body.append(alert(view.banner))
-    body += [
+def _header(view: ApprovalCardView) -> list[Element]:
+    body: list[Element] = [alert(view.banner)] if view.banner else []
+    return body + [
         heading(view.headline),
         text(f"{view.urgency} · {view.status} · {view.school}", subtle=True, spacing="None"),
-        fact_set(view.facts),
     ]
+
+
+def _about(view: ApprovalCardView) -> list[Element]:
+    """The report, the files and the answers; once decided the report folds away behind a
+    button, so the tasks lead on a phone."""
+    body: list[Element] = []
+    if view.decision:
+        folded = {
+            "type": "Container",
+            "id": REPORT_ID,
+            "isVisible": False,
+            "items": [fact_set(view.facts)],
+        }
+        show: Element = {
+            "type": "Action.ToggleVisibility",
+            "title": "Show the report",
+            "targetElements": [REPORT_ID],
+        }
+        body += [subheading("The report"), action_set([show]), folded]
+    else:
+        body += [subheading("The report"), fact_set(view.facts)]
     if view.files:
         body += [subheading("Evidence kept (5.1.7) and drafts"), *map(_file_row, view.files)]
     elif view.evidence:
@@ -81,11 +100,12 @@ def _task_row(row: TaskRow, controls: bool) -> Element:
 
 
 def _recommended(view: ApprovalCardView) -> list[Element]:
-    # Before the decision, every recommendation with its reason, held-back ones too.
-    ticked = [a for a in view.actions if (a.ticked if view.decision else a.reason)]
-    if not ticked:
+    # Before the decision, every recommendation with its reason, held-back ones too; after
+    # it the decision says what was chosen (each fact once).
+    ticked = [a for a in view.actions if a.reason]
+    if not ticked or view.decision:
         return []
-    title = "Actions taken" if view.decision else "Recommended, each with its basis"
+    title = "Recommended, each with its basis"
     return [subheading(title), bullets(action_line(a.text, a.reason) for a in ticked)]
 
 
@@ -176,9 +196,11 @@ def approval_card(
     are the people whose copy Teams refreshes (so they see their controls); link is a
     (title, url) pair answering an Open button."""
     errors = errors or {}
-    body = _case_body(view)
+    # One card for the job in hand, most important first, as on the web page: the decision
+    # while one is needed, then the tasks, the decision and the closing, then the report.
+    body = _header(view)
     # What answers this person's click goes under the headline, where a phone shows it first.
-    top = 3 if view.urgent else 2
+    top = len(body)
     if link:
         body.insert(top, link_block(*link))
     if note:
@@ -187,22 +209,19 @@ def approval_card(
     body += _recommended(view)
     if controls:
         body += _decision_controls(view, errors)
-    if view.decision:
-        body += [subheading("Decision"), *lines_block(view.decision)]
+        body.append(action_set(_decision_actions(view, errors)))
     elif view.pending:
         body.append(text(view.pending, subtle=True))
     if view.tasks:
         mine = set(task_ids)
         body.append(subheading("Tasks"))
         body += [_task_row(t, t.id in mine) for t in view.tasks]
+    if view.decision:
+        body += [subheading("Decision"), *lines_block(view.decision)]
     if view.closure:
         body += [subheading("Closed"), *lines_block(view.closure)]
-    if controls:
-        actions = _decision_actions(view, errors)
-    elif for_approver:
-        actions = [view_button(b, ON_CASE) for b in view.case_buttons]
-    else:
-        actions = []
+    body += _about(view)
+    actions = [view_button(b, ON_CASE) for b in view.case_buttons] if for_approver else []
     if for_approver and view.correctable:
         fix = Button("Correct an answer", ActionId.CORRECT_ANSWER, view.payload.encode())
         actions.append(view_button(fix, ON_CASE))
