@@ -22,14 +22,17 @@ from bot.service.files import CaseFiles
 from cards import teams
 from cards.ids import ActionId, CasePayload, InputId
 from cards.teams import Card, Mode
-from cards.views import case_list, info_question
+from cards.views import case_list, info_question, notification_text
 from handlers.teams.case import CaseCards
 from handlers.teams.evidence import EvidenceTaker
 from handlers.teams.follow import FollowThrough
-from handlers.teams.people import People, UnknownPerson
+from handlers.teams.people import PLATFORM, People, UnknownPerson
 from handlers.teams.report import ReportFlow, prefill_from_message
 
 log = logging.getLogger(__name__)
+# The approval card's own buttons and its refresh: a click of one of these on a copy of the
+# card the bot never recorded edits that copy (see heal).
+CARD_VERBS = frozenset({teams.REFRESH, ActionId.APPROVE, ActionId.DECLINE, ActionId.ASK_INFO})
 
 REPORT_COMMAND = "reportPost"
 CASE_REFERENCE = re.compile(r"\b[A-Z][A-Z0-9]{1,7}-\d{4}-\d{4,}\b")  # "case OAK-2026-0007"
@@ -212,10 +215,34 @@ class TeamsBot(TeamsActivityHandler):
 
     async def on_card_action(self, turn_context: TurnContext, actor: Actor) -> dict[str, Any]:
         action = (turn_context.activity.value or {}).get("action") or {}
-        card = await self.act(
-            actor, str(action.get("verb") or ""), action.get("data") or {}, "execute"
-        )
+        data = action.get("data") or {}
+        card = await self.act(actor, str(action.get("verb") or ""), data, "execute")
+        if action.get("verb") in CARD_VERBS:
+            await self.heal(turn_context, data)
         return teams.invoke_card(card)
+
+    async def heal(self, turn_context: TurnContext, data: Mapping[str, Any]) -> None:
+        """A refresh or click on an approval card the bot never recorded (the outbox sent it
+        again after a crash: Teams offers a bot no history to find the first copy in) edits that
+        copy for everyone to the case as it stands, as the outbox does for the recorded ones."""
+        activity = turn_context.activity
+        try:
+            reference = CasePayload.decode(data.get(teams.CASE)).reference
+            case = (await self.service.get(reference)).case
+        except (ValueError, UnknownCase):
+            return
+        recorded = {m.message_id for m in case.messages if m.platform == PLATFORM}
+        if not activity.reply_to_id or activity.reply_to_id in recorded:
+            return
+        personal = (activity.conversation.conversation_type or "") == "personal"
+        shared = await self.cards.shared(case, for_approver=personal)
+        update = card_message(shared, notification_text(case))
+        update.id = activity.reply_to_id
+        try:
+            await turn_context.update_activity(update)
+            log.info("healed an unrecorded card of %s", reference)
+        except Exception:  # the clicker has the current card already; this copy waits a click
+            log.warning("could not update an unrecorded card of %s", reference, exc_info=True)
 
     async def on_fetch_task(self, turn_context: TurnContext, actor: Actor) -> dict[str, Any]:
         value = turn_context.activity.value or {}

@@ -109,6 +109,7 @@ class FakeConnector:
     files: dict[str, bytes] = field(default_factory=dict)
     tenant_id: str = "bec8e231-67ad-484e-87f4-3e5438390a77"
     host: str = "127.0.0.1"
+    latency: float = 0.0  # seconds each answer takes, after the call took effect
     calls: list[ConnectorCall] = field(default_factory=list, init=False)
     messages: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
 
@@ -371,6 +372,8 @@ class FakeConnector:
             return web.json_response(error, status=plan.status, headers=headers)
         status, payload = respond(body)
         self._record(request, kind, body, status, payload)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if isinstance(payload, bytes):
             name = request.match_info.get("name", "")
             content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -155,6 +155,7 @@ class FakeSlackApi:
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], Body] = {}
         self.views: dict[str, Body] = {}
+        self.opened_by_trigger: dict[str, str] = {}  # trigger_id -> the view it opened
         self.root_url = ""
         self._home_views: dict[str, str] = {}
         self._uploads: dict[str, _Upload] = {}
@@ -670,6 +671,7 @@ class FakeSlackApi:
         if not args.get("trigger_id") or not isinstance(args.get("view"), dict):
             return error("invalid_arguments")
         view = self._store_view(args["view"], self._next_id("V"), root=None, previous=None)
+        self.opened_by_trigger[str(args["trigger_id"])] = view["id"]
         return {"ok": True, "view": view}
 
     def _views_push(self, args: Args) -> Body:
