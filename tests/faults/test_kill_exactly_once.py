@@ -123,12 +123,19 @@ async def traffic_then_kill(
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def drained(url: str, http: aiohttp.ClientSession, timeout: float) -> None:
+async def drained(
+    url: str, http: aiohttp.ClientSession, timeout: float, store: Store | None = None
+) -> None:
+    """Nothing left in the outbox: as /healthz says (TinyDB), or the shared store itself."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        async with http.get(f"{url}/healthz") as r:
-            if (await r.json())["store"]["pending_outbox"] == 0:
+        if store is not None:
+            if not await store.with_pending_outbox():
                 return
+        else:
+            async with http.get(f"{url}/healthz") as r:
+                if (await r.json())["store"]["pending_outbox"] == 0:
+                    return
         await asyncio.sleep(0.3)
     raise AssertionError("the outbox did not drain after the last restart")
 
@@ -212,11 +219,16 @@ async def test_sigkill_under_three_reporters_sends_each_card_and_dm_once(
             await server.start(timeout=30)
             await traffic_then_kill(server, [slack], acked, rng)
         await server.start(timeout=30)
+        shared = PostgresStore(extra["DATABASE_URL"], data) if extra else None
         try:
-            await drained(server.url, http, timeout=180)
+            if shared is not None:
+                await shared.open()
+            await drained(server.url, http, timeout=180, store=shared)
             await asyncio.sleep(1.0)  # anything sent twice would arrive now
         finally:
             server.stop()
+            if shared is not None:
+                await shared.close()
     assert len(acked) >= KILLS, "the traffic should have filed reports between kills"
     audit(env)
     store: Store = PostgresStore(extra["DATABASE_URL"], data) if extra else TinyDBStore(data)
@@ -241,17 +253,20 @@ async def test_two_instances_one_killed_again_and_again(tmp_path: Path, pg_url: 
             ServerProcess(base_env(data, DATABASE_URL=pg_url, **slack_env(api))) for _ in range(2)
         )
         await b.start(timeout=30)
+        shared = PostgresStore(pg_url, data)
+        await shared.open()
         try:
             to_a, to_b = SlackClient(a.url, api, http), SlackClient(b.url, api, http)
             for _ in range(KILLS):
                 await a.start(timeout=30)
                 await traffic_then_kill(a, [to_a, to_b, to_a], acked, rng)
             await a.start(timeout=30)
-            await drained(b.url, http, timeout=180)
+            await drained(b.url, http, timeout=180, store=shared)
             await asyncio.sleep(1.0)
         finally:
             a.stop()
             b.stop()
+            await shared.close()
     assert len(acked) >= KILLS
     store = PostgresStore(pg_url, data)
     await store.open()

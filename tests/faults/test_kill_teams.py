@@ -66,9 +66,7 @@ def channel_cards(connector: FakeConnector) -> list[ConnectorCall]:
     ]
 
 
-async def reporter(
-    teams: Teams, user: ta.TeamsUser, acked: set[str], rng: random.Random
-) -> None:
+async def reporter(teams: Teams, user: ta.TeamsUser, acked: set[str], rng: random.Random) -> None:
     with contextlib.suppress(*LOST):
         while True:
             acked.add(reference_in(await teams.report(user)))
