@@ -14,7 +14,7 @@ import pytest
 from bot.access import AccessEntry, AccessKind, next_entry
 from bot.access import verify as verify_access
 from bot.errors import Conflict
-from bot.models import CaseFile, CaseSummary, Status
+from bot.models import CaseFile, CaseSummary, MessageRef, Status
 from bot.service import CaseService
 from bot.storage.port import Store
 from bot.storage.postgres_store import PostgresStore
@@ -309,3 +309,24 @@ async def test_evidence_files_lists_each_kept_file_with_when_it_was_stored(any_s
     assert all(when >= before and when.tzinfo is not None for when in listed.values())
     await any_store.delete_evidence(sha)
     assert set(await any_store.evidence_files()) == {other}
+
+
+async def test_an_in_flight_mark_is_kept_and_the_entry_stays_pending(
+    any_store: Store, template: CaseFile
+):
+    """The outbox's in-flight time survives a reload, with the pending entry and its refs."""
+    record = copy(template, 1)
+    await any_store.create(record)
+    marked = datetime(2026, 11, 26, 10, 0, 0, 123456, tzinfo=UTC)
+    first = replace(record.outbox[0], in_flight_at=marked)
+    ref = MessageRef("slack", "approval", "C0LEADERS1", "1790000000.000100", (("retried", "1"),))
+    saved = replace(
+        record,
+        case=replace(record.case, messages=(ref,)),
+        outbox=(first, *record.outbox[1:]),
+        revision=2,
+    )
+    await any_store.save(saved)
+    loaded = await any_store.load("OAK-2026-0001")
+    assert loaded == saved and loaded.outbox[0].in_flight_at == marked
+    assert "OAK-2026-0001" in await any_store.with_pending_outbox()
