@@ -29,6 +29,7 @@ from tests.fakes.slack_api import FakeSlackApi
 from tests.samples import answers_values
 
 TARGET_S = 10.0
+TOKEN = "xoxb-bench"  # the fake's token, not a secret  # noqa: S105
 LEADERS = "C0LEADERS1"
 
 
@@ -43,10 +44,10 @@ async def run(people: int, latency: float) -> float:
             reporter = Actor("slack", f"UR{n:05d}", f"teacher{n}@oakprimary.example", "A Teacher")
             await service.submit(reporter, answers, f"bench-{n}")
         async with (
-            FakeSlackApi(token="xoxb-bench", latency=latency) as api,
+            FakeSlackApi(token=TOKEN, latency=latency) as api,
             aiohttp.ClientSession() as http,
         ):
-            client = AsyncWebClient(token="xoxb-bench", base_url=api.base_url, session=http)
+            client = AsyncWebClient(token=TOKEN, base_url=api.base_url, session=http)
             sender = SlackSender(client, service, SlackDirectory(client), SafeFetch())
             worker = OutboxWorker(service, {"slack": sender})
 
