@@ -177,7 +177,9 @@ def test_check_says_which_channels_demo_mode_opens(tmp_path: Path):
     assert "Web: enabled (DEMO_MODE=1: local demo channel at http://127.0.0.1:" in on.stdout
     assert "Teams: enabled (DEMO_MODE=1 and MicrosoftAppId not set: unauthenticated" in on.stdout
     off = app_py("check", **{**env, **OFF})
-    assert off.returncode == 0, off.stderr
+    # With demo mode off and no platform set, no channel can run: check says so and exits 1.
+    assert off.returncode == 1, off.stderr
+    assert off.stdout.splitlines()[-1].startswith("Not ready: no channel can run.")
     assert "Web: disabled (DEMO_MODE not set: the demo web channel has no sign-in" in off.stdout
     assert "Teams: disabled (MicrosoftAppId not set" in off.stdout
     bad = app_py("check", **{**env, "DEMO_MODE": "yes"})
