@@ -13,7 +13,8 @@ if __name__ == "__main__":
     # msrest and azure-core (under botbuilder) load their trio support whenever trio happens
     # to be installed (nothing in requirements.txt needs it); the bot runs on asyncio alone,
     # and not loading it saves about 0.2 s of start-up.
-    sys.modules.setdefault("trio", None)
+    # None in sys.modules makes `import trio` fail at once (typeshed types the values as modules).
+    sys.modules.setdefault("trio", None)  # type: ignore[arg-type]
 
 import argparse
 import errno
@@ -40,6 +41,7 @@ from handlers import cli, notice
 from handlers import files as file_routes
 from handlers.channel import Channel
 from handlers.cli import Loaded, describe, load, make_store
+from handlers.failures import Middleware
 from handlers.health import Probes
 
 log = logging.getLogger("app")
@@ -91,7 +93,7 @@ def build_app(loaded: Loaded, store: Store | None = None) -> web.Application:
     reminders = ReminderLoop(service, drafts=[c.drafts for c in channels if c.drafts])
     retention = RetentionLoop(service)
     reach = Reachability(loaded.trust, {c.name: c.unreachable for c in channels})
-    guards = []  # malformed or forged platform requests get a 4xx, never a 500
+    guards: list[Middleware] = []  # malformed or forged platform requests get a 4xx, never a 500
     if settings.demo_mode:
         from handlers.demo import demo_guard
 

@@ -93,7 +93,8 @@ class Policy:
     considerations: tuple[Consideration, ...]
 
     def option(self, group: str, option_id: str) -> Option:
-        for o in getattr(self, group):
+        options: tuple[Option, ...] = getattr(self, group)
+        for o in options:
             if o.id == option_id:
                 return o
         raise KeyError(f"{group}: {option_id}")
@@ -197,7 +198,8 @@ def _options(raw: dict[str, Any], table: str, source: str) -> tuple[Option, ...]
         unknown = set(e) - set(Option.__dataclass_fields__)
         if unknown:
             raise ConfigError(source, f"{table}.{e['id']}", f"unknown keys {sorted(unknown)}")
-        options.append(Option(**{k: (str(v) if isinstance(v, str) else v) for k, v in e.items()}))
+        fields: dict[str, Any] = {k: (str(v) if isinstance(v, str) else v) for k, v in e.items()}
+        options.append(Option(**fields))
     _unique([o.id for o in options], table, source)
     return tuple(options)
 
@@ -281,7 +283,7 @@ def _rule(r: dict[str, Any], n: int, groups: dict[str, tuple[Option, ...]], sour
         recommend=recommend,
         urgency=Urgency(urgency) if urgency else None,
         conditions=tuple(conditions),
-        basis=Basis(basis),
+        basis=Basis(str(basis)),  # checked against Basis above
         alert=alert,
         hold=tuple(hold),
         decided_by=decided_by,

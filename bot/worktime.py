@@ -85,4 +85,4 @@ def bank_holidays() -> HolidayBase:
     # Imported here: only due dates need it, and it takes a moment to load.
     import holidays
 
-    return holidays.UK(subdiv="ENG")
+    return holidays.country_holidays("GB", subdiv="ENG")

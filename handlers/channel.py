@@ -14,8 +14,10 @@ class Channel(Protocol):
     """A platform: its routes on the shared server, its sender for the outbox, its life cycle."""
 
     name: str  # the platform key used on actors and outbox messages: "slack", "teams"
-    sender: Sender
     drafts: str  # the value table of its report forms' drafts ("" if it keeps none)
+
+    @property
+    def sender(self) -> Sender: ...  # read-only here, so a channel may keep its own kind
 
     def mount(self, app: web.Application) -> None: ...
 

@@ -39,7 +39,7 @@ def loopback_peer(remote: str | None) -> bool:
 def loopback_host(header: str | None) -> bool:
     """The Host header names 127.0.0.1, localhost or [::1], with any port or none."""
     match = HOST_HEADER.match((header or "").strip())
-    return bool(match) and match["name"].lower() in LOOPBACK_NAMES
+    return match is not None and match["name"].lower() in LOOPBACK_NAMES
 
 
 def forwarded(request: web.Request) -> bool:

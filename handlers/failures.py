@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware as Middleware  # aiohttp's own: names its arguments
 
 from bot.errors import StorageUnavailable
 
@@ -15,7 +16,6 @@ TITLE = "Not saved"
 SHAPE_ERRORS = (IndexError, KeyError, TypeError, AttributeError, ValueError)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 def explain(exc: StorageUnavailable) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from bot.config import School
 from bot.drafts import DOCX, LETTER_SOURCE, long_date, warning_letter
@@ -53,6 +54,10 @@ from bot.timeline import append
 
 class FollowThrough(ServiceCore):
     """After the decision: the tasks, their reminders, and closing the case."""
+
+    if TYPE_CHECKING:
+        # Deciding provides it; CaseService combines the two.
+        def _check_approver(self, actor: Actor, case: Case) -> School: ...
 
     def _check_lead(self, actor: Actor, case: Case, what: str) -> School:
         school = self.school_of(case)

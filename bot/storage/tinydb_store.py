@@ -45,7 +45,8 @@ class DurableJSONStorage(Storage):
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
-            return json.loads(self.path.read_bytes())
+            data: dict[str, dict[str, Any]] = json.loads(self.path.read_bytes())
+            return data
         except FileNotFoundError:
             return None
 

@@ -50,15 +50,31 @@ def form_field(f: Field, values: Mapping[str, Any], error: str | None, today: da
     """The input for one question of the report form, prefilled, with its hint and error."""
     fid, value = f.id.value, values.get(f.id)
     choices = [(c.id, c.label) for c in f.choices]
-    common = {"hint": f.hint, "error": error, "required": f.required}
     if f.kind is Kind.SELECT:
-        return select_box(fid, f.label, choices, _text_value(value), **common)
+        return select_box(
+            fid, f.label, choices, _text_value(value), hint=f.hint, error=error, required=f.required
+        )
     if f.kind in (Kind.RADIO, Kind.CHECKBOXES, Kind.FLAG):
         multiple = f.kind is not Kind.RADIO
-        return choice_group(fid, f.label, choices, _chosen(value), multiple=multiple, **common)
+        return choice_group(
+            fid,
+            f.label,
+            choices,
+            _chosen(value),
+            multiple=multiple,
+            hint=f.hint,
+            error=error,
+            required=f.required,
+        )
     if f.kind is Kind.DATE:
         return text_box(
-            fid, f.label, _text_value(value) or today.isoformat(), kind="date", **common
+            fid,
+            f.label,
+            _text_value(value) or today.isoformat(),
+            kind="date",
+            hint=f.hint,
+            error=error,
+            required=f.required,
         )
     if f.kind is Kind.FILES:
         return files_input(f, error)
@@ -68,7 +84,9 @@ def form_field(f: Field, values: Mapping[str, Any], error: str | None, today: da
         _text_value(value),
         multiline=f.kind is Kind.LONG_TEXT,
         max_length=f.max_length,
-        **common,
+        hint=f.hint,
+        error=error,
+        required=f.required,
     )
 
 

@@ -122,6 +122,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read(tar: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    """A regular file's bytes (extractfile gives None only for other kinds of member)."""
+    handle = tar.extractfile(member)
+    if handle is None:
+        raise ValueError(f"{member.name} is not a regular file")
+    return handle.read()
+
+
 def read_backup(path: Path) -> tuple[dict, dict[str, bytes]]:
     """The manifest and every file, each checked against its SHA-256 before anything is written."""
     try:
@@ -129,11 +137,11 @@ def read_backup(path: Path) -> tuple[dict, dict[str, bytes]]:
             members = {m.name: m for m in tar.getmembers() if m.isfile()}
             if MANIFEST not in members:
                 raise ConfigError("restore", str(path), f"not a backup: no {MANIFEST}")
-            manifest = json.loads(tar.extractfile(members[MANIFEST]).read())
+            manifest = json.loads(_read(tar, members[MANIFEST]))
             files = {}
             for name, digest in manifest["files"].items():
                 member = members.get(name)
-                data = tar.extractfile(member).read() if member else b""
+                data = _read(tar, member) if member else b""
                 if member is None or sha256(data) != digest:
                     raise ConfigError("restore", name, "missing or damaged (its SHA-256 differs)")
                 files[name] = data

@@ -215,7 +215,8 @@ class SlackChannel:
         await ack()
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id", "")
-        link = await self.client.chat_getPermalink(channel=channel, message_ts=message.get("ts"))
+        ts = str(message.get("ts") or "")
+        link = await self.client.chat_getPermalink(channel=channel, message_ts=ts)
         permalink = str(link.get("permalink", ""))
         text = plain_text(str(message.get("text", "")))
         prefill = {"link": first_url(text) or permalink, "post_text": text[:3000]}

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -50,6 +51,8 @@ def retry_after(exc: SlackApiError) -> float | None:
     value = (exc.response.headers or {}).get("Retry-After") or (exc.response.headers or {}).get(
         "retry-after"
     )
+    if value is None:
+        return 1.0
     try:
         return float(value[0] if isinstance(value, list) else value)
     except (TypeError, ValueError):
@@ -99,8 +102,11 @@ class History:
             cursor = ""
             for _ in range(MAX_PAGES):
                 page = await self._call(
-                    lambda c=cursor: self.client.users_conversations(
-                        types="im", limit=PAGE, cursor=c or None
+                    partial(
+                        self.client.users_conversations,
+                        types="im",
+                        limit=PAGE,
+                        cursor=cursor or None,
                     )
                 )
                 ims = page.get("channels") or ()
@@ -132,10 +138,10 @@ class History:
                 args["cursor"] = cursor
             if thread_ts:
                 page = await self._call(
-                    lambda a=args: self.client.conversations_replies(ts=thread_ts, **a)
+                    partial(self.client.conversations_replies, ts=thread_ts, **args)
                 )
             else:
-                page = await self._call(lambda a=args: self.client.conversations_history(**a))
+                page = await self._call(partial(self.client.conversations_history, **args))
             found += [
                 {**m, "channel": channel}
                 for m in page.get("messages") or ()

@@ -29,7 +29,7 @@ class FormStep:
     @classmethod
     def decode(cls, raw: object) -> FormStep:
         try:
-            data = json.loads(raw) if isinstance(raw, str) else None
+            data = json.loads(raw) if isinstance(raw, str) else {}
             return cls(str(data["d"]), int(data["s"]))
         except (ValueError, TypeError, KeyError) as exc:
             raise ValueError("not a report form's metadata") from exc

@@ -203,9 +203,9 @@ class SlackSender:
             await self._thread(message, case, render.note_message(views.info_note(case)))
         elif notice is Notice.RETENTION_DUE:
             years = self.service.trust.retention_years
-            note = render.note_message(views.retention_due(case, message.detail, years))
+            due = render.note_message(views.retention_due(case, message.detail, years))
             for email in school.approvers:
-                await self._dm_email(message, email, note, len(school.approvers) > 1)
+                await self._dm_email(message, email, due, len(school.approvers) > 1)
         elif notice is Notice.CASE_REMOVED:
             await self._replace_cards(case, message.detail)
         return []

@@ -129,8 +129,11 @@ class People:
         if cached and now - cached[0] < EMAIL_TTL and cached[1].user_id == user.id:
             return cached[1]
         known = await self.store.get_value(USERS, key)
-        fresh = known is not None and known.get("user_id") == user.id
-        if not fresh or not 0 <= now - float(known.get("at", 0)) < EMAIL_TTL:
+        if (
+            known is None
+            or known.get("user_id") != user.id
+            or not 0 <= now - float(known.get("at", 0)) < EMAIL_TTL
+        ):
             known = await self._look_up(turn_context, key, user.id)
         actor = Actor(PLATFORM, user.id, known["email"], known.get("name") or user.name or "")
         self._actors[key] = (float(known["at"]), actor)

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
+from functools import partial
+from typing import Any
 
 import aiohttp
 from botbuilder.core import BotAdapter, TurnContext
@@ -102,11 +104,11 @@ class Progress:
             kept = await self.store.get_value(SENT, self.message_id)
             self.done = dict((kept or {}).get("targets") or {})
         if target in self.done:
-            sent = Sent(**self.done[target])
+            earlier = Sent(**self.done[target])
             posts = POSTED.get()
             if posts is not None:
-                posts.append(sent)  # sent before a restart: still one of the case's messages
-            return sent
+                posts.append(earlier)  # sent before a restart: still one of the case's messages
+            return earlier
         sent = await send()
         if sent is not None:
             self.done[target] = asdict(sent)
@@ -130,6 +132,14 @@ class Job:
 def message_ref(sent: Sent, kind: str, purpose: str = APPROVAL) -> MessageRef:
     extra = (("service_url", sent.service_url), ("bot_id", sent.bot_id), ("kind", kind))
     return MessageRef(PLATFORM, purpose, sent.conversation_id, sent.activity_id, extra)
+
+
+def replacing(ref: MessageRef, activity: Activity) -> Callable[[Any], Awaitable[Any]]:
+    """The connector call that puts an activity in place of a posted message (botbuilder's
+    connector client has no type information, hence Any)."""
+    return lambda client: client.conversations.update_activity(
+        ref.conversation, ref.message_id, activity
+    )
 
 
 def reference_of(ref: MessageRef) -> ConversationReference:
@@ -219,12 +229,11 @@ class TeamsSender:
         card = await self.card_for(case, for_approver=True)
         refs = []
         for email in school.approvers:
-            sent = await job.progress.once(
-                f"to:{email}",
-                lambda e=email: self.to_person(e, card, self.notification(case)),
+            reached = await job.progress.once(
+                f"to:{email}", partial(self.to_person, email, card, self.notification(case))
             )
-            if sent is not None:
-                refs.append(message_ref(sent, "personal"))
+            if reached is not None:
+                refs.append(message_ref(reached, "personal"))
         if not refs:
             raise RetryLater("no approver of the school has opened the bot yet", NOBODY_YET)
         return refs
@@ -234,10 +243,7 @@ class TeamsSender:
         view = safeguarding_alert(case, school)
         card = teams.note_card(view)
         reached = [
-            await job.progress.once(
-                f"to:{e}",
-                lambda e=e: self.to_person(e, card, view.notification),
-            )
+            await job.progress.once(f"to:{e}", partial(self.to_person, e, card, view.notification))
             for e in school.safeguarding_leads
         ]
         if not any(reached):
@@ -255,9 +261,7 @@ class TeamsSender:
             activity.id = ref.message_id
             await self.call(
                 reference_of(ref),
-                lambda client, a=activity, r=ref: client.conversations.update_activity(
-                    r.conversation, r.message_id, a
-                ),
+                replacing(ref, activity),
             )
         return []
 
@@ -333,7 +337,7 @@ class TeamsSender:
         card = teams.note_card(view)
         for email in self.school(case).approvers:
             await job.progress.once(
-                f"to:{email}", lambda e=email: self.to_person(e, card, view.notification)
+                f"to:{email}", partial(self.to_person, email, card, view.notification)
             )
         return []
 
@@ -347,9 +351,7 @@ class TeamsSender:
             try:
                 await self.call(
                     reference_of(ref),
-                    lambda client, a=activity, r=ref: client.conversations.update_activity(
-                        r.conversation, r.message_id, a
-                    ),
+                    replacing(ref, activity),
                 )
             except HttpOperationError as exc:
                 if status_of(exc) != "404":
@@ -371,10 +373,10 @@ class TeamsSender:
     # the Bot Connector
 
     async def call(
-        self, reference: ConversationReference, use: Callable[[object], Awaitable[object]]
-    ) -> object:
+        self, reference: ConversationReference, use: Callable[[Any], Awaitable[Any]]
+    ) -> Any:
         """Run one connector call in a proactive turn (the adapter supplies the credentials)."""
-        result: list[object] = []
+        result: list[Any] = []
 
         async def turn(turn_context: TurnContext) -> None:
             client = turn_context.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
@@ -481,7 +483,10 @@ class TeamsSender:
         for ref in case.message(PLATFORM, APPROVAL):
             await job.progress.once(
                 f"thread:{ref.conversation}",
-                lambda r=ref: self.send(
-                    reference_of(r), card_message(card, summary), reply_to=r.message_id
+                partial(
+                    self.send,
+                    reference_of(ref),
+                    card_message(card, summary),
+                    reply_to=ref.message_id,
                 ),
             )
