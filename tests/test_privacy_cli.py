@@ -8,6 +8,9 @@ import stat
 import zipfile
 from pathlib import Path
 
+import pytest
+import pyzipper
+
 from bot.config import EXAMPLE_TRUST, load_trust
 from bot.forms import report_form, to_answers
 from bot.policy import load_policy
@@ -18,6 +21,7 @@ from tests.samples import answers_values
 from tests.test_cli import run
 
 NAME = "Jo Bloggs"
+PASSPHRASE = "correct horse battery"
 
 
 def fill(data: Path, cases: list[dict[str, str]]) -> list[str]:
@@ -64,12 +68,17 @@ def test_subject_access_by_name_finds_the_two_cases_that_name_them_and_no_other(
         str(out),
         "--by",
         "dpo@oaktrust.example",
+        "--passphrase",
+        PASSPHRASE,
         **env(data),
     )
     assert r.returncode == 0, r.stderr
     assert f"2 case(s) ({refs[0]}, {refs[2]})" in r.stdout
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
-    with zipfile.ZipFile(out) as z:
+    with zipfile.ZipFile(out) as plain_zip, pytest.raises(RuntimeError, match="encrypted"):
+        plain_zip.read("CHECKLIST.txt")  # AES: nothing readable without the passphrase
+    with pyzipper.AESZipFile(out) as z:
+        z.setpassword(PASSPHRASE.encode())
         names = z.namelist()
         checklist = z.read("CHECKLIST.txt").decode()
         case = json.loads(z.read(f"{refs[0]}/case.json"))
@@ -89,13 +98,29 @@ def test_subject_access_by_email_finds_the_reporters_cases(tmp_path):
     data = tmp_path / "data"
     refs = fill(data, [{}, {}])
     out = tmp_path / "sar.zip"
-    r = run("subject-access", "--email", "HEAD@oakprimary.example", "--out", str(out), **env(data))
+    secret = ("--passphrase", PASSPHRASE)
+    r = run(
+        "subject-access",
+        "--email",
+        "HEAD@oakprimary.example",
+        "--out",
+        str(out),
+        *secret,
+        **env(data),
+    )
     assert r.returncode == 0, r.stderr
-    with zipfile.ZipFile(out) as z:
+    with pyzipper.AESZipFile(out) as z:
+        z.setpassword(PASSPHRASE.encode())
         checklist = z.read("CHECKLIST.txt").decode()
     assert f"{refs[0]}: named approver (decided)" in checklist and refs[1] not in checklist
-    bad = run("subject-access", "--name", " ", "--out", str(out), **env(data))
+    bad = run("subject-access", "--name", " ", "--out", str(out), *secret, **env(data))
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+    short = run(
+        "subject-access", "--name", NAME, "--out", str(out), "--passphrase", "short", **env(data)
+    )
+    assert short.returncode == 2 and "use at least 10 characters" in short.stderr
+    none = run("subject-access", "--name", NAME, "--out", str(out), **env(data))
+    assert none.returncode == 2 and "--passphrase: give one" in none.stderr
 
 
 def test_erase_needs_two_approvers_and_leaves_the_anonymous_record(tmp_path):

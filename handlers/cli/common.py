@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.config import Settings, Trust, load_trust
+from bot.errors import ConfigError
 from bot.policy import DEFAULT_POLICY, Policy, load_policy
 from bot.practice import check_against_policy
 from bot.service import CaseService
@@ -121,6 +123,36 @@ def parse_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2026-09-01") from None
+
+
+MIN_PASSPHRASE = 10
+
+
+def ask_passphrase(given: str | None, command: str) -> str:
+    """--passphrase, else asked for twice at the terminal; a short or missing one is refused."""
+    if given is None:
+        if not sys.stdin.isatty():
+            raise ConfigError(command, "--passphrase", "give one (there is no terminal to ask on)")
+        import getpass
+
+        given = getpass.getpass("Passphrase for the zip: ")
+        if getpass.getpass("The same again: ") != given:
+            raise ConfigError(command, "passphrase", "the two did not match")
+    if len(given) < MIN_PASSPHRASE:
+        raise ConfigError(command, "passphrase", f"use at least {MIN_PASSPHRASE} characters")
+    return given
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read (0600), also when it existed with another mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def write_out(path: str | None, text: str) -> None:

@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
-import zipfile
 from pathlib import Path
 
 from bot.errors import BotError, ConfigError
 from bot.service import CaseService
 from handlers.cli.access import CLI, cli_actor
-from handlers.cli.common import with_service
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a file only its owner can read (0600), whatever was there before."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
+from handlers.cli.common import ask_passphrase, with_service, write_private
 
 
 def cmd_subject_access(args: argparse.Namespace) -> int:
+    import pyzipper
+
     from bot import office
     from bot.access import AccessKind
     from bot.subject_access import Subject, checklist, matching
@@ -38,6 +26,7 @@ def cmd_subject_access(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise ConfigError("subject-access", "--out", f"no folder {out.parent}")
+    passphrase = ask_passphrase(args.passphrase, "subject-access")
 
     async def run(service: CaseService) -> int:
         records = []
@@ -48,7 +37,11 @@ def cmd_subject_access(args: argparse.Namespace) -> int:
         found = matching(records, subject)
         actor = cli_actor(args.by or "")
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        # AES-256 (WinZip AES), as export-case writes: 7-Zip, WinZip and macOS open it.
+        with pyzipper.AESZipFile(
+            buffer, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES
+        ) as z:
+            z.setpassword(passphrase.encode())
             z.writestr("CHECKLIST.txt", checklist(found, subject))
             for record, _ in found:
                 ref = record.case.reference
@@ -98,12 +91,19 @@ def cmd_erase(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     access = sub.add_parser(
         "subject-access",
-        help="every case that names a person, as a zip (0600) with a checklist of third parties",
+        help="every case that names a person, as an encrypted zip (0600) with a checklist of "
+        "third parties to redact",
     )
     who = access.add_mutually_exclusive_group(required=True)
     who.add_argument("--email", help="the person's email address")
     who.add_argument("--name", help="the person's name as it would be written in a case")
-    access.add_argument("--out", required=True, metavar="FILE.zip", help="the zip file to write")
+    access.add_argument(
+        "--out", required=True, metavar="FILE.zip", help="the zip file to write (owner-only, 0600)"
+    )
+    access.add_argument(
+        "--passphrase",
+        help="the zip's passphrase (else asked for; on the command line it shows in ps)",
+    )
     access.add_argument(
         "--by",
         default="",
