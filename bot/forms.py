@@ -17,6 +17,13 @@ from bot.policy import Option, Policy
 MAX_TEXT = 3000
 MAX_SHORT = 200
 URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+BARE_HOST = re.compile(r"^[\w-]+(\.[\w-]+)+(?:[/?#]\S*)?$")  # facebook.com/post/1, no scheme
+
+
+def with_scheme(link: str) -> str:
+    """A link typed without its scheme (www.facebook.com/...) gets https:// rather than a
+    refusal; anything else is left for the check to judge."""
+    return f"https://{link}" if BARE_HOST.match(link) else link
 
 
 class FieldId(StrEnum):
@@ -294,7 +301,7 @@ def _check_field(f: Field, values: Mapping[str, Any], today: date) -> dict[str, 
             return {f.id: "That date is in the future."}
         if (today - seen).days > 3660:
             return {f.id: "That date is more than ten years ago."}
-    if f.id is FieldId.LINK and not URL.match(text):
+    if f.id is FieldId.LINK and not URL.match(with_scheme(text)):
         return {f.id: "A link starts with https:// (or leave it empty)."}
     return {}
 
@@ -320,7 +327,7 @@ def to_answers(
     categories = _list(values, FieldId.CATEGORIES)
     return Answers(
         platform=_text(values, FieldId.PLATFORM),
-        link=_text(values, FieldId.LINK),
+        link=with_scheme(_text(values, FieldId.LINK)),
         seen_on=date.fromisoformat(_text(values, FieldId.SEEN_ON)),
         post_text=_text(values, FieldId.POST_TEXT),
         author_relationship=_text(values, FieldId.AUTHOR_RELATIONSHIP),

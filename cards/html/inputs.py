@@ -37,15 +37,17 @@ def text_box(
     return tag(
         "div",
         {"class": "field" + (" invalid" if error else "")},
-        tag("label", {"for": field_id}, label, optional_mark(required)),
+        tag("label", {"for": field_id}, label, optional_mark(required, label)),
         tag("p", {"class": "hint", "id": hint_id(field_id)}, hint) if hint else None,
         field_error(field_id, error),
         box,
     )
 
 
-def optional_mark(required: bool) -> Markup:
-    return Markup("") if required else tag("span", {"class": "optional"}, " (optional)")
+def optional_mark(required: bool, label: str = "") -> Markup:
+    """Said once: not where the question already says so ("optional", "if you have it")."""
+    said = any(words in label.lower() for words in ("optional", "if you have", "if any"))
+    return Markup("") if required or said else tag("span", {"class": "optional"}, " (optional)")
 
 
 def choice_group(
@@ -83,7 +85,7 @@ def choice_group(
             "class": "field" + (" invalid" if error else ""),
             "aria_describedby": described_by(field_id, bool(hint), bool(error)),
         },
-        tag("legend", {}, legend, optional_mark(required)),
+        tag("legend", {}, legend, optional_mark(required, legend)),
         tag("p", {"class": "hint", "id": hint_id(field_id)}, hint) if hint else None,
         field_error(field_id, error),
         join(inputs),
@@ -106,7 +108,7 @@ def select_box(
     return tag(
         "div",
         {"class": "field" + (" invalid" if error else "")},
-        tag("label", {"for": field_id}, label, optional_mark(required)),
+        tag("label", {"for": field_id}, label, optional_mark(required, label)),
         tag("p", {"class": "hint", "id": hint_id(field_id)}, hint) if hint else None,
         field_error(field_id, error),
         tag(

@@ -68,3 +68,12 @@ def test_wrong_types_do_not_crash(policy):
 def test_answers_are_built_and_trimmed(policy):
     a = to_answers(report_form(policy), answers_values(post_text="  hello  "), TODAY, "oak-primary")
     assert a.post_text == "hello" and a.school_id == "oak-primary" and a.about == ("staff",)
+
+
+def test_a_link_typed_without_https_gets_it(policy):
+    values = answers_values(link="www.facebook.com/groups/oak/posts/1")
+    assert check(report_form(policy), values, TODAY) == {}
+    answers = to_answers(report_form(policy), values, TODAY, "oak-primary")
+    assert answers.link == "https://www.facebook.com/groups/oak/posts/1"
+    bad = check(report_form(policy), answers_values(link="javascript:alert(1)"), TODAY)
+    assert bad["link"].startswith("A link starts with https://")

@@ -116,7 +116,9 @@ class CardRenderer:
             SCRIPT, [json.loads(json.dumps(card)), HOST_CONFIG]
         )
         CARD_SHOTS.mkdir(parents=True, exist_ok=True)
-        await self.page.locator("#card").screenshot(path=str(CARD_SHOTS / f"{name}.png"))
+        made = CARD_SHOTS / f"{name}.png"
+        await self.page.locator("#card").screenshot(path=str(made))
+        publish(made)
         return events
 
 
@@ -131,3 +133,25 @@ async def axe_violations(page: Any) -> list[str]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screens"
+# The README's pictures, taken by these tests: UPDATE_SCREENSHOTS=1 copies them into docs/screens.
+README_SHOTS = {
+    CARD_SHOTS / "form-step-1.png": "teams-report-form.png",
+    CARD_SHOTS / "approval-approver.png": "teams-approval-card.png",
+    CARD_SHOTS / "approved-approver.png": "teams-after-decision.png",
+    PAGE_SHOTS / "report-form-phone.png": "web-report-form-phone.png",
+    PAGE_SHOTS / "case-awaiting-decision-desktop.png": "web-approval-card.png",
+    PAGE_SHOTS / "case-approved-phone.png": "web-after-decision-phone.png",
+}
+
+
+def publish(made: Path) -> None:
+    """Copy a screenshot the README shows into docs/screens, when asked to."""
+    import os
+    import shutil
+
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1" and made in README_SHOTS:
+        DOCS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(made, DOCS / README_SHOTS[made])

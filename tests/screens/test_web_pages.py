@@ -11,7 +11,7 @@ from tests.e2e.browser import png
 from tests.e2e.harness import Server, base_env, running_server
 from tests.e2e.test_web_browser import act_as
 from tests.samples import answers_values
-from tests.screens.chromium import PAGE_SHOTS, axe_violations, chromium, require_npm
+from tests.screens.chromium import PAGE_SHOTS, axe_violations, chromium, publish, require_npm
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -26,7 +26,9 @@ async def look(page: Any, name: str) -> None:
     problems: list[str] = []
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         await page.set_viewport_size(size)
-        await page.screenshot(path=str(PAGE_SHOTS / f"{name}-{label}.png"), full_page=True)
+        made = PAGE_SHOTS / f"{name}-{label}.png"
+        await page.screenshot(path=str(made), full_page=True)
+        publish(made)
         problems += [f"{name} at {label}: {v}" for v in await axe_violations(page)]
         wide = await page.evaluate("() => document.documentElement.scrollWidth")
         if wide > size["width"]:
@@ -53,6 +55,9 @@ async def the_reporter_pages(page: Any, url: str) -> None:
     await act_as(page, url, TEACHER)
     await look(page, "home")
     await page.goto(f"{url}/report")
+    for label in await page.locator("main label, main legend").all_inner_texts():
+        said = label.lower().count("optional") + label.lower().count("if you have it")
+        assert said <= 1, label  # "optional" once
     await look(page, "report-form")
     await page.get_by_role("button", name="Next").click()
     await page.get_by_role("alert").wait_for()
