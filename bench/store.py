@@ -18,6 +18,7 @@ from bot.config import EXAMPLE_TRUST, load_trust
 from bot.forms import report_form, to_answers
 from bot.models import Actor, CaseFile
 from bot.policy import load_policy
+from bot.sealing import Sealer
 from bot.service import CaseService
 from bot.storage.tinydb_store import TinyDBStore, _tables
 from tests.samples import answers_values
@@ -54,6 +55,8 @@ def fill(data_dir: Path, record: CaseFile, count: int) -> None:
     """
     cases = data_dir / "cases"
     cases.mkdir(parents=True, exist_ok=True)
+    sealer = Sealer.for_data_dir(data_dir)  # sealed as the store writes them, with its key
+    sealer.persist()
     tables = _tables(record)
     case = tables["case"]["1"]
     for message in tables["outbox"].values():  # at rest: every notification went out long ago
@@ -61,7 +64,7 @@ def fill(data_dir: Path, record: CaseFile, count: int) -> None:
     for n in range(1, count + 1):
         ref = f"OAK-2025-{n:06d}"
         tables["case"]["1"] = {**case, "reference": ref, "submission_key": f"fill-{n}"}
-        (cases / f"{ref}.json").write_text(json.dumps(tables))
+        (cases / f"{ref}.json").write_bytes(sealer.seal(json.dumps(tables).encode(), f"case:{ref}"))
     os.sync()  # or the timed writes' fsyncs would flush these hundreds of megabytes
 
 

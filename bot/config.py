@@ -30,6 +30,39 @@ PREFIX = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
 
+def _encryption(
+    env: Mapping[str, str], data_dir: Path, warnings: list[str]
+) -> tuple[str, Path | None]:
+    """ENCRYPTION_KEY or ENCRYPTION_KEY_FILE, checked; with neither, a warning (see sealing)."""
+    from bot.sealing import LOCAL_KEY_FILE, inside, parse_keys
+
+    key, file = env.get("ENCRYPTION_KEY", "").strip(), env.get("ENCRYPTION_KEY_FILE", "")
+    if key and file:
+        raise ConfigError("environment", "ENCRYPTION_KEY_FILE", "set this or ENCRYPTION_KEY")
+    if key:
+        parse_keys(key, "ENCRYPTION_KEY")
+        return key, None
+    if file:
+        if inside(Path(file), data_dir):
+            raise ConfigError(
+                "environment",
+                "ENCRYPTION_KEY_FILE",
+                f"{file} is inside DATA_DIR ({data_dir}): keep the key apart from the data "
+                "it protects (another volume, backed up separately)",
+            )
+        return "", Path(file)
+    where = data_dir / LOCAL_KEY_FILE
+    if env.get("DEMO_MODE") == "1":
+        warnings.append(f"Demo mode: personal data is encrypted with a key kept in {where}.")
+    else:
+        warnings.append(
+            f"No ENCRYPTION_KEY or ENCRYPTION_KEY_FILE: personal data is encrypted with a key "
+            f"kept in {where}, beside the data it protects. Set ENCRYPTION_KEY_FILE to a file "
+            "outside DATA_DIR (or ENCRYPTION_KEY) before real reports are made."
+        )
+    return "", None
+
+
 @dataclass(frozen=True)
 class School:
     id: str
@@ -473,6 +506,8 @@ class Settings:
     slack_team_id: str = ""
     slack_enterprise_id: str = ""
     demo_mode: bool = False  # DEMO_MODE=1: the web channel and unauthenticated Teams, loopback only
+    encryption_key: str = ""  # base64 of 32 bytes; "NEW,OLD" while keys rotate
+    encryption_key_file: Path | None = None
     warnings: tuple[str, ...] = field(default=())
 
     @classmethod
@@ -492,10 +527,12 @@ class Settings:
         if url and not url.startswith(("postgresql://", "postgres://")):
             raise ConfigError("environment", "DATABASE_URL", "must start with postgresql://")
         demo = demo_mode(env)
+        data_dir = Path(env.get("DATA_DIR", "./data"))
+        key, key_file = _encryption(env, data_dir, warnings)
         return cls(
             host=env.get("HOST", "127.0.0.1"),
             port=int(port_raw),
-            data_dir=Path(env.get("DATA_DIR", "./data")),
+            data_dir=data_dir,
             database_url=url,
             trust_config=trust,
             slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),
@@ -511,6 +548,8 @@ class Settings:
             slack_team_id=env.get("SLACK_TEAM_ID", "").strip(),
             slack_enterprise_id=env.get("SLACK_ENTERPRISE_ID", "").strip(),
             demo_mode=demo,
+            encryption_key=key,
+            encryption_key_file=key_file,
             warnings=tuple(warnings),
         )
 

@@ -141,9 +141,9 @@ def case_contents(
         "summary.txt": "\n".join(summary_lines(record, service, problems, access)).encode(),
     }
     for e in case.evidence:
-        contents[f"evidence/{e.sha256[:12]}-{safe_name(e.name)}"] = service.store.evidence_path(
+        contents[f"evidence/{e.sha256[:12]}-{safe_name(e.name)}"] = service.store.read_evidence(
             e.sha256
-        ).read_bytes()
+        )
     return contents
 
 

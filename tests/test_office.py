@@ -19,6 +19,7 @@ from bot.service import CaseService
 from bot.storage.tinydb_store import TinyDBStore
 from tests.conftest import HEAD, REPORTER, Clock
 from tests.samples import answers_values, png
+from tests.sealed_files import opened_text, read_case_file, write_case_file
 from tests.test_cli import run
 
 SECRET_TEXT = "Mrs Example is a disgrace"
@@ -140,9 +141,9 @@ def test_case_bundle_manifest_matches_and_audit_finds_tampering(tmp_path):
         run("audit", "verify", DATA_DIR=str(data), TRUST_CONFIG=str(EXAMPLE_TRUST)).returncode == 0
     )
     path = data / "cases" / f"{ref}.json"
-    stored = json.loads(path.read_text())
+    stored = read_case_file(path)
     stored["timeline"]["3"]["summary"] = "Approved by nobody"
-    path.write_text(json.dumps(stored))
+    write_case_file(path, stored)
     r = run("audit", "verify", DATA_DIR=str(data), TRUST_CONFIG=str(EXAMPLE_TRUST))
     assert r.returncode == 1
     assert f"{ref}: event 3: its content does not match its hash (edited)" in r.stdout
@@ -204,8 +205,8 @@ def test_purge_removes_old_closed_cases_and_their_files_only_and_flags_old_open_
     evidence = {p.name for p in (data / "evidence").rglob("*") if p.is_file()}
     assert evidence == {sha["shared"], sha["recent"]}
     for gone in (refs["old_closed"], refs["old_closed_shared"]):
-        assert not any(gone in p.read_text() for p in (data / "cases").glob("*.json"))
-    directory = (data / "values" / "purged.json").read_text()
+        assert not any(gone in opened_text(p) for p in (data / "cases").glob("*.json"))
+    directory = opened_text(data / "values" / "purged.json")
     assert refs["old_closed"] in directory and "teacher@" not in directory
     assert run("audit", "verify", **env).returncode == 0
     assert "Done: 2 case(s) removed, 1 flagged" in r.stdout

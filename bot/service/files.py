@@ -111,7 +111,7 @@ class CaseFiles:
         letter = letter_of(case)
         # The letter is kept like any evidence: the bytes made once, never made again.
         sha = letter.sha256 if kind is FileKind.LETTER and letter else key
-        data = self.service.store.evidence_path(sha).read_bytes()
+        data = self.service.store.read_evidence(sha)
         if kind is FileKind.EVIDENCE:
             # What the bytes are, whatever was recorded (files kept before types were checked).
             media_type = filetypes.detect(data) or "application/octet-stream"

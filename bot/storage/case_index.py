@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -184,10 +185,12 @@ def save(
     entries: dict[str, Entry],
     folder: int | None,
     sequences: dict[tuple[str, int], int],
+    seal: Callable[[str], str] = str,
 ) -> bool:
     """Write the snapshot atomically; False if the disk refused (the next open reads more).
 
-    Every entry must have its summary.
+    Every entry must have its summary. The summaries hold reporters' emails: the store hands
+    in seal (its Sealer), and opens the text again before summaries_from.
     """
     try:
         text = RECORD.join(summary_line(e.summary) for e in entries.values() if e.summary)
@@ -197,7 +200,7 @@ def save(
         "format": FORMAT,
         "folder": folder,
         "rows": [to_row(ref, e) for ref, e in entries.items()],
-        "summaries": text,
+        "summaries": seal(text) if text else text,
         "sequences": {f"{prefix}-{year:04d}": n for (prefix, year), n in sequences.items()},
     }
     try:

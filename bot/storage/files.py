@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.errors import StorageUnavailable
+from bot.sealing import Sealer
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -76,11 +77,24 @@ def remove_durably(path: Path) -> None:
         os.close(dir_fd)
 
 
-class EvidenceFiles:
-    """Retained files under one folder, named by their SHA-256 (so a file is kept once)."""
+def private_folder(path: Path) -> None:
+    """Make a folder (and its parents) for personal data: owner only (0700), even if it was not."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
 
-    def __init__(self, root: Path) -> None:
+
+class EvidenceFiles:
+    """Retained files under one folder, named by their SHA-256 (so a file is kept once).
+
+    Each file is sealed (AES-GCM, bound to its hash); the name is the SHA-256 of the plaintext,
+    which the case records as the evidence's fingerprint (5.1.7) and which reveals nothing of
+    the file's content.
+    """
+
+    def __init__(self, root: Path, sealer: Sealer) -> None:
         self.root = Path(root)
+        self.sealer = sealer
 
     def path(self, sha256: str) -> Path:
         if not SHA256.fullmatch(sha256):
@@ -106,6 +120,27 @@ class EvidenceFiles:
         sha = hashlib.sha256(data).hexdigest()
         path = self.path(sha)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(write_durably, path, data)
+            private_folder(path.parent)
+            sealed = self.sealer.seal(data, f"evidence:{sha}")
+            await asyncio.to_thread(write_durably, path, sealed)
         return sha
+
+    def read(self, sha256: str) -> bytes:
+        """A retained file's bytes (FileNotFoundError if none); a file from before is read as is."""
+        return self.sealer.open(self.path(sha256).read_bytes(), f"evidence:{sha256}")
+
+    def reseal(self) -> int:
+        """Seal every file not under the current key again (keys rotate); how many were."""
+        done = 0
+        if not self.root.exists():
+            return done
+        for path in sorted(self.root.glob("??/*")):
+            if not SHA256.fullmatch(path.name):
+                continue
+            raw = path.read_bytes()
+            if self.sealer.is_current(raw):
+                continue
+            data = self.sealer.open(raw, f"evidence:{path.name}")
+            write_durably(path, self.sealer.seal(data, f"evidence:{path.name}"))
+            done += 1
+        return done

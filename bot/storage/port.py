@@ -16,7 +16,15 @@ def is_scratch(table: str) -> bool:
 
 
 class Store(Protocol):
-    """Every write returns only once it is durable; a crash leaves the old or the new state."""
+    """Every write returns only once it is durable; a crash leaves the old or the new state.
+
+    Encryption at rest: a store seals what it writes with its Sealer (bot/sealing.py) and
+    opens it on read, so callers see plain records. TinyDB seals whole files; PostgreSQL seals
+    the case body, each value and the reporter's email, keeping plain only the columns queries
+    use (reference, school, status, urgency, dates, submission key, outbox flag). A new method
+    that writes must seal too: tests/e2e/test_sealed_at_rest.py reads every file and every
+    table after a report and fails on any plaintext.
+    """
 
     async def open(self) -> None: ...
 
@@ -72,7 +80,18 @@ class Store(Protocol):
         """Keep a file by its SHA-256 (returned); idempotent."""
         ...
 
-    def evidence_path(self, sha256: str) -> Path: ...
+    def evidence_path(self, sha256: str) -> Path:
+        """Where a retained file is kept (sealed: read it with read_evidence)."""
+        ...
+
+    def read_evidence(self, sha256: str) -> bytes:
+        """A retained file's bytes, opened; FileNotFoundError if it is not kept."""
+        ...
+
+    async def reseal(self) -> dict[str, int]:
+        """Seal under the current key all that is under an older one (or plaintext from before
+        encryption): `keys rotate`. Counts by kind (cases, values, evidence)."""
+        ...
 
     async def evidence_files(self) -> dict[str, datetime]:
         """Every retained file by SHA-256, with when it was stored (to find orphans)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -15,6 +16,7 @@ import asyncpg
 from bot.access import AccessEntry, entry_from
 from bot.errors import Conflict, StorageUnavailable
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
+from bot.sealing import Sealer, check_key
 from bot.storage.files import EvidenceFiles
 from bot.storage.tinydb_store import REFERENCE
 
@@ -23,8 +25,8 @@ log = logging.getLogger(__name__)
 # Any fixed number will do: every instance of this bot takes the same lock to migrate.
 MIGRATION_LOCK = 0x6F616B5F6D6967
 
-# Keys of a case that summary_from never reads; left out of the summary column to keep it small.
-HEAVY = ("answers", "recommendation", "evidence", "messages", "info_requests", "decision")
+# The key check's place among the values (see bot.sealing.check_key).
+CHECK_TABLE, CHECK_KEY = "_sealing", "check"
 
 
 @dataclass(frozen=True)
@@ -109,23 +111,46 @@ LEASE = """UPDATE cases
       AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < clock_timestamp())"""
 
 
-def _row(plain: dict[str, Any]) -> tuple[Any, ...]:
-    """The column values of a case file (as plain data), in CASE_COLUMNS order."""
+def _summary(case: dict[str, Any], sealer: Sealer) -> dict[str, Any]:
+    """What summary_from reads of a case, and no more: the reporter's email sealed."""
+    ref = case["reference"]
+    return {
+        "reference": ref,
+        "school_id": case["school_id"],
+        "status": case["status"],
+        "urgency": case["urgency"],
+        "reporter": {"email": sealer.seal_text(case["reporter"]["email"], f"reporter:{ref}")},
+        "created_at": case["created_at"],
+        "version": case["version"],
+        "tasks": [
+            {"status": t["status"], "due_at": t["due_at"], "remind_at": t["remind_at"]}
+            for t in case.get("tasks", ())
+        ],
+        "closure": {"at": case["closure"]["at"]} if case.get("closure") else None,
+    }
+
+
+def _row(plain: dict[str, Any], sealer: Sealer) -> tuple[Any, ...]:
+    """The column values of a case file (as plain data), in CASE_COLUMNS order.
+
+    The body (the whole case file) is sealed; reporter_email is left empty (a column from
+    before encryption that no query reads); the rest is what listings and queries need.
+    """
     case = plain["case"]
-    summary = {k: v for k, v in case.items() if k not in HEAVY}
+    ref = case["reference"]
     return (
-        case["reference"],
+        ref,
         case["school_id"],
         case["status"],
         case["urgency"],
-        case["reporter"]["email"].lower(),
+        "",
         datetime.fromisoformat(case["created_at"]),
         case["version"],
         plain["revision"],
         case["submission_key"],
         any(m["delivered_at"] is None for m in plain["outbox"]),
-        json.dumps(summary, ensure_ascii=False),  # jsonb parameters go as JSON text
-        json.dumps(plain, ensure_ascii=False),
+        json.dumps(_summary(case, sealer)),  # jsonb parameters go as JSON text
+        json.dumps(sealer.seal_json(plain, f"case:{ref}")),
     )
 
 
@@ -165,9 +190,13 @@ class PostgresStore:
         min_size: int = 1,
         max_size: int = 10,
         migrations: Sequence[Migration] = MIGRATIONS,
+        sealer: Sealer | None = None,
     ) -> None:
         self.url = url
-        self.evidence = EvidenceFiles(Path(data_dir) / "evidence")
+        # Without a key set, DATA_DIR's own key: fine for one instance, refused by the key
+        # check for a second instance that made another (see _check_key).
+        self.sealer = sealer or Sealer.for_data_dir(Path(data_dir))
+        self.evidence = EvidenceFiles(Path(data_dir) / "evidence", self.sealer)
         self.min_size = min_size
         self.max_size = max_size
         self.migrations = tuple(migrations)
@@ -187,9 +216,29 @@ class PostgresStore:
             ) from None
         try:
             await self.migrate()
+            await self._check_key()
         except BaseException:
             await self.close()
             raise
+
+    async def _check_key(self) -> None:
+        """Refuse a key that does not open this database's data; the first opener sets it."""
+        get = "SELECT value FROM key_values WHERE tbl = $1 AND key = $2"
+        stored = await self.pool.fetchval(get, CHECK_TABLE, CHECK_KEY)
+        check = check_key(self.sealer, _check_bytes(stored), "the database")
+        if check is None:
+            self.sealer.persist()
+            return
+        await self.pool.execute(
+            "INSERT INTO key_values (tbl, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            CHECK_TABLE,
+            CHECK_KEY,
+            json.dumps(base64.b64encode(check).decode()),
+        )
+        # Another instance starting at the same moment with another key may have won.
+        stored = await self.pool.fetchval(get, CHECK_TABLE, CHECK_KEY)
+        check_key(self.sealer, _check_bytes(stored), "the database")
+        self.sealer.persist()
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -246,26 +295,30 @@ class PostgresStore:
 
     async def create(self, record: CaseFile) -> None:
         try:
-            await self.pool.execute(INSERT_CASE, *_row(to_plain(record)))
+            await self.pool.execute(INSERT_CASE, *_row(to_plain(record), self.sealer))
         except asyncpg.UniqueViolationError:
             # The reference or the submission key is taken: the service retries and finds it.
             raise Conflict(f"{record.case.reference} or its submission exists already") from None
 
     async def save(self, record: CaseFile) -> None:
-        status = await self.pool.execute(UPDATE_CASE, *_row(to_plain(record)), record.revision - 1)
+        row = _row(to_plain(record), self.sealer)
+        status = await self.pool.execute(UPDATE_CASE, *row, record.revision - 1)
         if status != "UPDATE 1":
             raise Conflict(f"{record.case.reference} is not at revision {record.revision - 1}")
 
     async def load(self, reference: str) -> CaseFile | None:
         body = await self.pool.fetchval("SELECT body FROM cases WHERE reference = $1", reference)
-        return case_file_from(json.loads(body)) if body is not None else None
+        return case_file_from(self._body(reference, body)) if body is not None else None
+
+    def _body(self, reference: str, body: str) -> dict[str, Any]:
+        return self.sealer.open_json(json.loads(body), f"case:{reference}")
 
     async def plain_many(self, references: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Several case files as plain data, in one query (for checking a copy)."""
         rows = await self.pool.fetch(
             "SELECT reference, body FROM cases WHERE reference = ANY($1::text[])", list(references)
         )
-        return {r["reference"]: json.loads(r["body"]) for r in rows}
+        return {r["reference"]: self._body(r["reference"], r["body"]) for r in rows}
 
     async def find_submission(self, key: str) -> str | None:
         reference: str | None = await self.pool.fetchval(
@@ -275,7 +328,11 @@ class PostgresStore:
 
     async def summaries(self) -> list[CaseSummary]:
         rows = await self.pool.fetch("SELECT summary FROM cases")
-        return [summary_from(json.loads(r["summary"])) for r in rows]
+        return [summary_from(self._summary_of(json.loads(r["summary"]))) for r in rows]
+
+    def _summary_of(self, d: dict[str, Any]) -> dict[str, Any]:
+        ref, email = d["reference"], d["reporter"]["email"]
+        return {**d, "reporter": {"email": self.sealer.open_text(email, f"reporter:{ref}")}}
 
     async def references(self) -> list[str]:
         rows = await self.pool.fetch("SELECT reference FROM cases ORDER BY reference")
@@ -312,13 +369,20 @@ class PostgresStore:
     async def evidence_files(self) -> dict[str, datetime]:
         return await self.evidence.listing()
 
-    # small keyed values: conversation references, drafts, user caches
+    def read_evidence(self, sha256: str) -> bytes:
+        return self.evidence.read(sha256)
+
+    # small keyed values: conversation references, drafts, user caches; each value sealed,
+    # bound to its table and key
 
     async def get_value(self, table: str, key: str) -> dict[str, Any] | None:
         value = await self.pool.fetchval(
             "SELECT value FROM key_values WHERE tbl = $1 AND key = $2", table, key
         )
-        return json.loads(value) if value is not None else None
+        return self._value(table, key, value) if value is not None else None
+
+    def _value(self, table: str, key: str, stored: str) -> dict[str, Any]:
+        return self.sealer.open_json(json.loads(stored), f"value:{table}:{key}")
 
     async def put_value(self, table: str, key: str, value: dict[str, Any]) -> None:
         await self.pool.execute(
@@ -326,7 +390,7 @@ class PostgresStore:
             "ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value",
             table,
             key,
-            json.dumps(value, ensure_ascii=False),
+            json.dumps(self.sealer.seal_json(value, f"value:{table}:{key}")),
         )
 
     async def delete_value(self, table: str, key: str) -> None:
@@ -341,7 +405,7 @@ class PostgresStore:
     # access logs: a row an entry
 
     async def append_access(self, reference: str, entry: AccessEntry) -> None:
-        body = json.dumps(to_plain(entry), ensure_ascii=False)
+        body = json.dumps(self.sealer.seal_json(to_plain(entry), f"access:{reference}"))
         try:
             status = await self.pool.execute(APPEND_ACCESS, reference, entry.seq, body)
         except asyncpg.UniqueViolationError:
@@ -353,7 +417,8 @@ class PostgresStore:
         rows = await self.pool.fetch(
             "SELECT entry FROM access_log WHERE reference = $1 ORDER BY seq", reference
         )
-        return [entry_from(json.loads(r["entry"])) for r in rows]
+        context = f"access:{reference}"
+        return [entry_from(self.sealer.open_json(json.loads(r["entry"]), context)) for r in rows]
 
     async def delete_access_log(self, reference: str) -> None:
         await self.pool.execute("DELETE FROM access_log WHERE reference = $1", reference)
@@ -370,10 +435,11 @@ class PostgresStore:
                 list(wanted),
             )
             for row in rows:
-                same = json.loads(row["body"]) == wanted.pop(row["reference"])
+                same = self._body(row["reference"], row["body"]) == wanted.pop(row["reference"])
                 (result.same if same else result.different).append(row["reference"])
             try:
-                await conn.executemany(INSERT_CASE, [_row(f) for f in wanted.values()])
+                rows = [_row(f, self.sealer) for f in wanted.values()]
+                await conn.executemany(INSERT_CASE, rows)
             except asyncpg.UniqueViolationError:
                 raise Conflict("a submission key is already used by another case") from None
             await conn.executemany(RAISE_COUNTER, _highest(wanted))
@@ -386,4 +452,81 @@ class PostgresStore:
 
     async def values(self, table: str) -> dict[str, dict[str, Any]]:
         rows = await self.pool.fetch("SELECT key, value FROM key_values WHERE tbl = $1", table)
-        return {r["key"]: json.loads(r["value"]) for r in rows}
+        return {r["key"]: self._value(table, r["key"], r["value"]) for r in rows}
+
+    # keys rotate
+
+    async def reseal(self) -> dict[str, int]:
+        """Seal under the current key every body, summary and value that is not (an older key,
+        or plaintext from before). Each row is rewritten only if it has not changed meanwhile,
+        so instances may keep serving (with the new key first in their settings)."""
+        counts = {"cases": 0, "values": 0, "evidence": 0}
+        for ref in await self.references():
+            for _ in range(5):  # a row that keeps changing under us: try again
+                row = await self.pool.fetchrow(
+                    "SELECT body, revision FROM cases WHERE reference = $1", ref
+                )
+                if row is None or self.sealer.is_current(json.loads(row["body"])):
+                    break
+                plain = self._body(ref, row["body"])
+                summary, body = _row(plain, self.sealer)[10:]
+                status = await self.pool.execute(
+                    "UPDATE cases SET reporter_email = '', summary = $2, body = $3 "
+                    "WHERE reference = $1 AND revision = $4",
+                    ref,
+                    summary,
+                    body,
+                    row["revision"],
+                )
+                if status == "UPDATE 1":
+                    counts["cases"] += 1
+                    break
+        counts["access"] = await self._reseal_access()
+        rows = await self.pool.fetch("SELECT tbl, key, value FROM key_values")
+        for r in rows:
+            tbl, key, stored = r["tbl"], r["key"], json.loads(r["value"])
+            if tbl == CHECK_TABLE:
+                blob = _check_bytes(r["value"])
+                if blob is not None and not self.sealer.is_current(blob):
+                    text = self.sealer.open(blob, "key-check")
+                    again = base64.b64encode(self.sealer.seal(text, "key-check")).decode()
+                    await self._replace_value(tbl, key, r["value"], json.dumps(again))
+                continue
+            if isinstance(stored, str) and self.sealer.is_current(stored):
+                continue
+            value = self.sealer.open_json(stored, f"value:{tbl}:{key}")
+            again = json.dumps(self.sealer.seal_json(value, f"value:{tbl}:{key}"))
+            counts["values"] += await self._replace_value(tbl, key, r["value"], again)
+        counts["evidence"] = self.evidence.reseal()
+        return counts
+
+    async def _reseal_access(self) -> int:
+        done = 0
+        for r in await self.pool.fetch("SELECT reference, seq, entry FROM access_log"):
+            stored = json.loads(r["entry"])
+            if isinstance(stored, str) and self.sealer.is_current(stored):
+                continue
+            context = f"access:{r['reference']}"
+            again = self.sealer.seal_json(self.sealer.open_json(stored, context), context)
+            await self.pool.execute(
+                "UPDATE access_log SET entry = $3 WHERE reference = $1 AND seq = $2",
+                r["reference"],
+                r["seq"],
+                json.dumps(again),
+            )
+            done += 1
+        return done
+
+    async def _replace_value(self, tbl: str, key: str, old: str, new: str) -> int:
+        status = await self.pool.execute(
+            "UPDATE key_values SET value = $4 WHERE tbl = $1 AND key = $2 AND value = $3::jsonb",
+            tbl,
+            key,
+            old,
+            new,
+        )
+        return 1 if status == "UPDATE 1" else 0
+
+
+def _check_bytes(stored: str | None) -> bytes | None:
+    return None if stored is None else base64.b64decode(json.loads(stored))

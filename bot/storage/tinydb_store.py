@@ -15,79 +15,28 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tinydb import Query, TinyDB
-from tinydb.storages import Storage
 from tinydb.table import Table
 
 from bot.access import AccessEntry
 from bot.errors import Conflict
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
+from bot.sealing import SealedUnreadable, Sealer, check_key
 from bot.storage import case_index
 from bot.storage.access_files import AccessFiles
 from bot.storage.case_index import Entry
-from bot.storage.files import EvidenceFiles, remove_durably, write_durably, write_scratch
+from bot.storage.files import EvidenceFiles, private_folder, remove_durably, write_durably
 from bot.storage.port import is_scratch
+from bot.storage.tinydb_files import CachedDurableStorage, DurableJSONStorage
 
 REFERENCE = re.compile(r"^([A-Z][A-Z0-9]{1,7})-(\d{4})-(\d{4,})$")
 INDEX_FILE = "case-index.json"
+KEY_CHECK_FILE = "key-check"
 VALUE_TABLE = re.compile(r"[a-z][a-z0-9_]{0,40}")
 T = TypeVar("T")
 # An open that had to read more case files than this saves a fresh snapshot straight away, so
 # a server that is always killed (never closed) does not read ever more files at each start.
 RESNAPSHOT_AFTER = 1000
 SUMMARIES_AFTER_S = 0.3  # after open, before the summaries thread starts (see open)
-
-
-class DurableJSONStorage(Storage):
-    """TinyDB storage whose every write is atomic and fsynced (stock JSONStorage is neither)."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        try:
-            data: dict[str, dict[str, Any]] = json.loads(self.path.read_bytes())
-            return data
-        except FileNotFoundError:
-            return None
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        write_durably(self.path, json.dumps(data, ensure_ascii=False).encode())
-
-    def close(self) -> None:
-        pass
-
-
-class CachedDurableStorage(DurableJSONStorage):
-    """For the small value tables this process owns: reads come from memory, writes are durable.
-
-    Stock TinyDB re-reads and re-parses the file for every query; a value table is read on every
-    step of a form, so the last state written is kept. A failed write drops the cache, so memory
-    never holds what the disk does not.
-    """
-
-    def __init__(self, path: str | Path, sync: bool = True) -> None:
-        super().__init__(path)
-        self.sync = sync
-        self._data: dict[str, dict[str, Any]] | None = None
-
-    def read(self) -> dict[str, dict[str, Any]] | None:
-        if self._data is None:
-            try:
-                self._data = super().read()
-            except ValueError:
-                if self.sync:
-                    raise
-                self._data = None  # scratch written without fsync, cut by a crash: start empty
-        return self._data
-
-    def write(self, data: dict[str, dict[str, Any]]) -> None:
-        try:
-            write = write_durably if self.sync else write_scratch
-            write(self.path, json.dumps(data, ensure_ascii=False).encode())
-        except Exception:
-            self._data = None
-            raise
-        self._data = data
 
 
 def _tables(record: CaseFile) -> dict[str, dict[str, Any]]:
@@ -122,12 +71,14 @@ class TinyDBStore:
     inode, size and mtime, and reads the files that changed (or all, without a snapshot).
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, sealer: Sealer | None = None) -> None:
         self.root = Path(data_dir)
+        # Without a key set, DATA_DIR's own key (made at the first open): see bot/sealing.py.
+        self.sealer = sealer or Sealer.for_data_dir(self.root)
         self.cases_dir = self.root / "cases"
         self.evidence_dir = self.root / "evidence"
-        self._evidence = EvidenceFiles(self.evidence_dir)
-        self._access = AccessFiles(self.root / "access")
+        self._evidence = EvidenceFiles(self.evidence_dir, self.sealer)
+        self._access = AccessFiles(self.root / "access", self.sealer)
         self._lock = threading.Lock()
         self._entries: dict[str, Entry] = {}
         self._submissions: dict[str, str] = {}
@@ -159,15 +110,18 @@ class TinyDBStore:
                 self._builder.start()
 
     def _open(self) -> None:
-        for d in (self.root, self.cases_dir, self.evidence_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        check = self._check_key()  # a wrong key is refused before anything is written
+        self.sealer.persist()
+        for d in (self.root, self.cases_dir, self.evidence_dir, self.values_dir):
+            private_folder(d)
+        if check is not None:
+            write_durably(self.root / KEY_CHECK_FILE, check)
         read = self._load_index()
         # Only a folder that has been still for a while is a fair witness: a write by another
         # process in the same mtime tick as this look would not show.
         stamp, mtime_ns = case_index.folder_stamp(self.cases_dir)
         settled = time.time_ns() - mtime_ns >= case_index.SETTLE_NS
         self._folder_seen = stamp if settled else None
-        self.values_dir.mkdir(exist_ok=True)
         self._directory = True
         # Everything loaded so far lives as long as the process: the cyclic collector need not
         # walk it again (with 100,000 cases a full pass was a 100 ms pause in some request).
@@ -187,6 +141,16 @@ class TinyDBStore:
             if collecting:  # (`python app.py` turns it on itself once it is serving)
                 gc.enable()
 
+    def _check_key(self) -> bytes | None:
+        try:
+            stored: bytes | None = (self.root / KEY_CHECK_FILE).read_bytes()
+        except FileNotFoundError:
+            stored = None
+        return check_key(self.sealer, stored, f"DATA_DIR ({self.root})")
+
+    def _summaries_text(self, text: str) -> str:
+        return self.sealer.open_text(text, "case-index")
+
     def _scan_index(self) -> int:
         """Index every case file, from the snapshot where it is still true; files read.
 
@@ -198,8 +162,8 @@ class TinyDBStore:
             self._adopt(saved)
             return 0
         try:
-            summaries = case_index.summaries_from(saved.summaries)
-        except (ValueError, KeyError):
+            summaries = case_index.summaries_from(self._summaries_text(saved.summaries))
+        except (ValueError, KeyError, SealedUnreadable):
             summaries = {}
         rows = {row[4]: row for row in saved.rows}
         read = 0
@@ -217,7 +181,7 @@ class TinyDBStore:
                 if row is not None and row[0] == stamp and summary is not None:
                     self._remember(ref, case_index.from_row(row)._replace(summary=summary))
                 else:
-                    self._index_raw(json.loads(Path(entry.path).read_bytes()), stamp)
+                    self._index_raw(self._tables_at(Path(entry.path), ref), stamp)
                     read += 1
         return read
 
@@ -242,8 +206,8 @@ class TinyDBStore:
     def _build_summaries(self, text: str) -> None:
         """Fill in the summaries the fast open left out (a case written since has its own)."""
         try:
-            summaries = case_index.summaries_from(text)
-        except (ValueError, KeyError):
+            summaries = case_index.summaries_from(self._summaries_text(text))
+        except (ValueError, KeyError, SealedUnreadable):
             summaries = self._summaries_from_files()
         for ref, summary in summaries.items():
             with self._lock:
@@ -257,7 +221,7 @@ class TinyDBStore:
         with self._lock:
             refs = list(self._entries)
         return {
-            ref: summary_from(json.loads(self._path(ref).read_bytes())["case"]["1"])
+            ref: summary_from(self._tables_at(self._path(ref), ref)["case"]["1"])
             for ref in refs
             if self._path(ref).exists()
         }
@@ -279,7 +243,8 @@ class TinyDBStore:
             # A write landed meanwhile, or another process wrote since this store last looked
             # (a command run beside the server): the next open checks every file's own stamp.
             folder = None
-        case_index.save(self.root / INDEX_FILE, entries, folder, sequences)
+        seal = lambda text: self.sealer.seal_text(text, "case-index")  # noqa: E731
+        case_index.save(self.root / INDEX_FILE, entries, folder, sequences, seal)
 
     async def close(self) -> None:
         if self._snapshotter is not None:
@@ -305,8 +270,11 @@ class TinyDBStore:
             raise ValueError("not a case reference")
         return self.cases_dir / f"{reference}.json"
 
+    def _tables_at(self, path: Path, reference: str) -> dict[str, dict[str, Any]]:
+        return json.loads(self.sealer.open(path.read_bytes(), f"case:{reference}"))
+
     def _read(self, path: Path) -> CaseFile:
-        return case_file_from(_plain(json.loads(path.read_bytes())))
+        return case_file_from(_plain(self._tables_at(path, path.stem)))
 
     def _index(self, record: CaseFile, stamp: int) -> None:
         case = record.case
@@ -368,7 +336,7 @@ class TinyDBStore:
                 raise Conflict(f"{ref} is at revision {current}, not {expected}")
             if filed:
                 raise Conflict(f"the submission of {ref} was filed already")
-            DurableJSONStorage(path).write(_tables(record))
+            DurableJSONStorage(path, self.sealer, f"case:{ref}").write(_tables(record))
             stamp = case_index.stamp(path.stat())  # no other writer: this is the file just written
             with self._lock:
                 self._index(record, stamp)
@@ -391,7 +359,7 @@ class TinyDBStore:
             for ref in references:
                 path = self._path(ref)
                 if path.exists():
-                    found[ref] = _plain(json.loads(path.read_bytes()))
+                    found[ref] = _plain(self._tables_at(path, ref))
             return found
 
         return await asyncio.to_thread(read)
@@ -472,6 +440,57 @@ class TinyDBStore:
         self._path(reference)  # the same check: a reference, never a path
         return self._access.path(reference)
 
+    # keys rotate
+
+    async def reseal(self) -> dict[str, int]:
+        """Seal again, under the current key, all that is under another or plaintext; counts.
+
+        For `keys rotate`, run while no server uses DATA_DIR (TinyDB is one process's store).
+        """
+        return await asyncio.to_thread(self._reseal)
+
+    def _reseal(self) -> dict[str, int]:
+        counts = {"cases": 0, "values": 0, "evidence": 0}
+        with self._lock:
+            refs = list(self._entries)
+        for ref in refs:
+            counts["cases"] += self._reseal_case(ref)
+        for path in sorted(self.values_dir.glob("*.json")):
+            lock = self._value_locks.get(path.stem) or threading.Lock()
+            with lock:
+                counts["values"] += self._reseal_file(path, f"values:{path.stem}")
+        counts["evidence"] = self._evidence.reseal()
+        self._reseal_file(self.root / KEY_CHECK_FILE, "key-check")
+        for path in self.root.rglob("*"):  # files kept before they were made owner-only
+            if path.is_file() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        return counts
+
+    def _reseal_case(self, ref: str) -> int:
+        path = self._path(ref)
+        with self._lock:
+            case_lock = self._case_locks.setdefault(ref, threading.Lock())
+        with case_lock:
+            if not self._reseal_file(path, f"case:{ref}"):
+                return 0
+            stamp = case_index.stamp(path.stat())
+            with self._lock:
+                entry = self._entries.get(ref)
+                if entry is not None:
+                    self._entries[ref] = entry._replace(stamp=stamp)
+                self._folder_seen = case_index.folder_stamp(self.cases_dir)[0]
+        return 1
+
+    def _reseal_file(self, path: Path, context: str) -> int:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return 0
+        if self.sealer.is_current(raw):
+            return 0
+        write_durably(path, self.sealer.seal(self.sealer.open(raw, context), context))
+        return 1
+
     # evidence
 
     async def delete_evidence(self, sha256: str) -> None:
@@ -486,6 +505,9 @@ class TinyDBStore:
     async def put_evidence(self, data: bytes) -> str:
         return await self._evidence.put(data)
 
+    def read_evidence(self, sha256: str) -> bytes:
+        return self._evidence.read(sha256)
+
     # small keyed values (conversation references, drafts, inboxes): a TinyDB file per table,
     # so a form step rewrites its drafts, not every value the bot keeps; drafts skip fsync
 
@@ -496,7 +518,13 @@ class TinyDBStore:
             db = self._values.get(table)
             if db is None:
                 path = self.values_dir / f"{table}.json"
-                db = TinyDB(path, storage=CachedDurableStorage, sync=not is_scratch(table))
+                db = TinyDB(
+                    path,
+                    storage=CachedDurableStorage,
+                    sealer=self.sealer,
+                    context=f"values:{table}",
+                    sync=not is_scratch(table),
+                )
                 self._values[table] = db
                 self._value_locks[table] = threading.Lock()
             return db.table("values")

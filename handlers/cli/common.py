@@ -16,6 +16,7 @@ from bot.config import Settings, Trust, load_trust
 from bot.errors import ConfigError
 from bot.policy import DEFAULT_POLICY, Policy, load_policy
 from bot.practice import check_against_policy
+from bot.sealing import Sealer, key_source
 from bot.service import CaseService
 from bot.storage.lock import DataDirLock
 from bot.storage.port import Store
@@ -43,13 +44,21 @@ def load(settings: Settings) -> Loaded:
     return Loaded(settings, trust, policy)
 
 
+def make_sealer(settings: Settings) -> Sealer:
+    """The keys personal data is sealed with: ENCRYPTION_KEY, ENCRYPTION_KEY_FILE or DATA_DIR's."""
+    return Sealer.from_source(
+        key_source(settings.encryption_key, settings.encryption_key_file, settings.data_dir)
+    )
+
+
 def make_store(settings: Settings) -> Store:
     """TinyDB under DATA_DIR, or PostgreSQL when DATABASE_URL is set (evidence stays on disk)."""
+    sealer = make_sealer(settings)
     if settings.database_url:
         from bot.storage.postgres_store import PostgresStore  # the driver is needed only then
 
-        return PostgresStore(settings.database_url, settings.data_dir)
-    return TinyDBStore(settings.data_dir)
+        return PostgresStore(settings.database_url, settings.data_dir, sealer=sealer)
+    return TinyDBStore(settings.data_dir, sealer)
 
 
 def redact(url: str) -> str:
@@ -71,6 +80,11 @@ def describe_store(settings: Settings) -> str:
     return f"Store: TinyDB under {settings.data_dir} (one instance only)"
 
 
+def describe_key(settings: Settings) -> str:
+    source = key_source(settings.encryption_key, settings.encryption_key_file, settings.data_dir)
+    return f"Encryption at rest: AES-GCM, key from {source.describe()}"
+
+
 def describe(loaded: Loaded) -> list[str]:
     """What `check` and the start-up log say: platforms, with why, and every warning."""
     lines = []
@@ -89,6 +103,7 @@ def describe(loaded: Loaded) -> list[str]:
             "Warning: no trust.escalation_contacts: a case about a head or another approver is "
             "decided by the school's own approvers."
         )
+    lines.append(describe_key(loaded.settings))
     for w in (*loaded.settings.warnings, *loaded.policy.warnings(time_today(loaded))):
         lines.append(f"Warning: {w}")
     return lines

@@ -202,7 +202,7 @@ class ReportPages:
 
     async def _attach(self, reference: str, actor: Actor, draft: Draft) -> None:
         for f in draft.files:
-            data = self.service.store.evidence_path(f["sha256"]).read_bytes()
+            data = self.service.store.read_evidence(f["sha256"])
             try:
                 await self.service.attach_evidence(
                     reference, actor, f["name"], f["media_type"], data, SOURCE

@@ -181,7 +181,7 @@ async def test_evidence_is_hashed_kept_and_limited(service, make_answers, store)
         case.reference, REPORTER, "shot.png", "image/png", png("fake"), "slack:F1"
     )
     assert e.sha256 == hashlib.sha256(png("fake")).hexdigest()
-    assert store.evidence_path(e.sha256).read_bytes() == png("fake")
+    assert store.read_evidence(e.sha256) == png("fake")
     same = await service.attach_evidence(
         case.reference, REPORTER, "shot.png", "image/png", png("fake"), "slack:F1"
     )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 from bot.timeline import verify
 from tests.conftest import HEAD, REPORTER
+from tests.sealed_files import read_case_file, write_case_file
 
 
 async def test_editing_a_stored_event_is_detected(service, make_answers, store):
@@ -16,9 +16,9 @@ async def test_editing_a_stored_event_is_detected(service, make_answers, store):
     assert verify(record.timeline) == []
 
     path = store.cases_dir / f"{case.reference}.json"
-    data = json.loads(path.read_text())
+    data = read_case_file(path)
     data["timeline"]["1"]["after"]["answers"]["post_text"] = "something milder"
-    path.write_text(json.dumps(data))
+    write_case_file(path, data)
     tampered = await store.load(case.reference)
     assert verify(tampered.timeline) == ["event 1: its content does not match its hash (edited)"]
 

@@ -117,7 +117,8 @@ async def test_evidence_is_downloaded_with_the_bot_token_and_hashed(world: World
     assert (evidence.sha256, evidence.name, evidence.size) == (sha, "post.png", len(PNG))
     assert evidence.captured_by.email == "teacher@oakprimary.example"
     stored = w.data_dir / "evidence" / sha[:2] / sha
-    assert stored.read_bytes() == PNG
+    assert PNG not in stored.read_bytes()  # sealed at rest
+    assert w.server.service.store.read_evidence(sha) == PNG
     await w.server.idle()
     record = await w.server.service.get(reference)
     assert "evidence_retained" in [e.kind for e in record.timeline]

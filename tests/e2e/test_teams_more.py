@@ -106,7 +106,7 @@ async def test_screenshots_are_downloaded_hashed_and_kept_on_the_recent_case(wor
         hashlib.sha256(png("pasted image bytes")).hexdigest(),
     ]
     store = world.server.service.store
-    assert store.evidence_path(hashes[0]).read_bytes() == PNG
+    assert store.read_evidence(hashes[0]) == PNG
     assert [e.kind for e in record.timeline].count("evidence_retained") == 2
     assert record.case.evidence[0].captured_by.user_id == TEACHER.id
 

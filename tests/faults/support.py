@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from tests.e2e.harness import ROOT
+from tests.sealed_files import read_case_file
 
 # CI runs the bounded counts; FULL_FAULTS=1 runs the full ones (e.g. before a release).
 FULL = os.environ.get("FULL_FAULTS", "") not in ("", "0")
@@ -39,4 +39,4 @@ def no_stray_files(data_dir: Path) -> None:
     cases = data_dir / "cases"
     assert not list(cases.glob(".*.tmp")), "a half-written case file was left behind"
     for path in cases.glob("*.json"):
-        json.loads(path.read_bytes())  # every case file is whole JSON
+        read_case_file(path)  # every case file is whole (sealed) JSON
