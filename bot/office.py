@@ -6,7 +6,6 @@ import csv
 import hashlib
 import io
 import json
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -106,15 +105,21 @@ class Bundle:
 
 
 def case_bundle(
-    record: CaseFile, service: CaseService, access: Sequence[AccessEntry] = ()
+    record: CaseFile, service: CaseService, access: Sequence[AccessEntry] = (), *, passphrase: str
 ) -> Bundle:
-    """Everything about one case for the police or a lawyer, with a SHA-256 manifest."""
+    """Everything about one case for the police or a lawyer, with a SHA-256 manifest, in a
+    zip encrypted with AES-256 (WinZip AES: 7-Zip, WinZip and macOS's Archive Utility open it)."""
+    import pyzipper
+
     case = record.case
     problems = verify(record.timeline) + verify_access(access)
     contents = case_contents(record, service, problems, access)
     manifest = "".join(f"{hashlib.sha256(b).hexdigest()}  {n}\n" for n, b in contents.items())
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    with pyzipper.AESZipFile(
+        out, "w", compression=pyzipper.ZIP_DEFLATED, encryption=pyzipper.WZ_AES
+    ) as z:
+        z.setpassword(passphrase.encode())
         for name, body in contents.items():
             z.writestr(f"{case.reference}/{name}", body)
         z.writestr(f"{case.reference}/MANIFEST-SHA256.txt", manifest)

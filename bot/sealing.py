@@ -98,13 +98,29 @@ class KeySource:
             raise ConfigError(str(self.path), "key", f"cannot be read ({exc})") from None
         return parse_keys(text, str(self.path))
 
-    def write(self, keys: Sequence[bytes]) -> None:
-        """Replace the key file atomically (0600): a crash leaves the old or the new list."""
+    def write(self, keys: Sequence[bytes], *, new: bool = False) -> bool:
+        """Replace the key file atomically (0600): a crash leaves the old or the new list.
+
+        With new, only if there is no file yet (False then): two processes making the first
+        key at once end up with one key, the first one written.
+        """
         from bot.storage.files import write_durably
 
         assert self.path is not None and self.writable
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_durably(self.path, "".join(f"{encode_key(k)}\n" for k in keys).encode())
+        text = "".join(f"{encode_key(k)}\n" for k in keys).encode()
+        if not new:
+            write_durably(self.path, text)
+            return True
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
+        write_durably(tmp, text)
+        try:
+            os.link(tmp, self.path)  # fails if the file exists: never replaces a key
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+        return True
 
 
 def key_source(env_key: str, key_file: Path | None, data_dir: Path) -> KeySource:
@@ -130,6 +146,10 @@ class Sealer:
     unsaved: bool = False  # a key made for DATA_DIR, written by persist() once the store opens
 
     def __post_init__(self) -> None:
+        self._use(self.keys)
+
+    def _use(self, keys: tuple[bytes, ...]) -> None:
+        self.keys = keys
         self._ciphers = {key_id(k): AESGCM(k) for k in self.keys}
         self.current_id = key_id(self.keys[0])
         self._current = self._ciphers[self.current_id]
@@ -152,10 +172,24 @@ class Sealer:
     def ids(self) -> tuple[str, ...]:
         return tuple(self._ciphers)
 
-    def persist(self) -> None:
-        """Write a newly made key to its file (once the store knows no data needs another)."""
+    def refresh(self) -> None:
+        """A key made here but not saved yet yields to one another process saved meanwhile."""
         if self.unsaved:
-            self.source.write(self.keys)
+            found = self.source.read()
+            if found is not None:
+                self._use(found)
+                self.unsaved = False
+
+    def persist(self) -> None:
+        """Write a newly made key to its file (once the store knows no data needs another);
+        should another process have written one first, use that one instead."""
+        if self.unsaved:
+            if not self.source.write(self.keys, new=True):
+                found = self.source.read()
+                assert found is not None
+                self._use(found)
+                self.unsaved = False
+                return
             self.unsaved = False
             if self.source.kind == "local":
                 log.warning(
@@ -244,17 +278,24 @@ CHECK_CONTEXT = "key-check"
 CHECK_TEXT = b"post-concerns: this store's data is sealed with the key that opens this"
 
 
-def check_key(sealer: Sealer, stored: bytes | None, where: str) -> bytes | None:
-    """Refuse keys that do not open the store's key check; a new check to write, or None.
+def new_check(sealer: Sealer) -> bytes:
+    """A key check for a store that has none: the key (made now if need be) is saved first."""
+    sealer.persist()
+    return sealer.seal(CHECK_TEXT, CHECK_CONTEXT)
+
+
+def check_key(sealer: Sealer, stored: bytes | None, where: str) -> bool:
+    """Refuse keys that do not open the store's key check; True if the store has none yet.
 
     Each store keeps a small sealed check beside its data, so a wrong key is refused at open,
     before anything is read or written, rather than at the first case someone opens.
     """
+    sealer.refresh()
     if stored is None:
-        return sealer.seal(CHECK_TEXT, CHECK_CONTEXT)
+        return True
     try:
         if sealer.open(stored, CHECK_CONTEXT) == CHECK_TEXT:
-            return None
+            return False
     except SealedUnreadable:
         pass
     kid = Sealer.key_id_of(stored) or "unknown"

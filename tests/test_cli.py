@@ -21,6 +21,7 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "app.py", *args],
         cwd=ROOT,
         env={**clean, **env},
+        stdin=subprocess.DEVNULL,  # no terminal: a command that would ask says what to give
         capture_output=True,
         text=True,
         timeout=60,

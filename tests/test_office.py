@@ -11,6 +11,9 @@ import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+import pyzipper
+
 from bot.config import EXAMPLE_TRUST, load_trust
 from bot.forms import report_form, to_answers
 from bot.office import term_of
@@ -113,15 +116,38 @@ def test_export_register_has_no_names_or_post_text(tmp_path):
     assert bad.returncode != 0 and "not a date" in bad.stderr
 
 
+PASSPHRASE = "correct horse battery"
+
+
+def test_export_case_needs_a_passphrase_of_some_length(tmp_path):
+    data = tmp_path / "data"
+    ref = fill_store(data)[0]
+    out = tmp_path / "bundle.zip"
+    env = {"DATA_DIR": str(data), "TRUST_CONFIG": str(EXAMPLE_TRUST)}
+    r = run("export-case", ref, "--out", str(out), **env)  # no terminal here to ask on
+    assert r.returncode == 2 and "--passphrase: give one" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = run("export-case", ref, "--out", str(out), "--passphrase", "short", **env)
+    assert r.returncode == 2 and "at least 10 characters" in r.stderr
+    assert not out.exists()
+
+
 def test_case_bundle_manifest_matches_and_audit_finds_tampering(tmp_path):
     data = tmp_path / "data"
     ref = fill_store(data)[0]
     out = tmp_path / "bundle.zip"
-    r = run(
-        "export-case", ref, "--out", str(out), DATA_DIR=str(data), TRUST_CONFIG=str(EXAMPLE_TRUST)
-    )
+    env = {"DATA_DIR": str(data), "TRUST_CONFIG": str(EXAMPLE_TRUST)}
+    r = run("export-case", ref, "--out", str(out), "--passphrase", PASSPHRASE, **env)
     assert r.returncode == 0, r.stderr
-    with zipfile.ZipFile(out) as z:
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert SECRET_TEXT.encode() not in out.read_bytes()
+    with zipfile.ZipFile(out) as plain_zip, pytest.raises(RuntimeError, match="encrypted"):
+        plain_zip.read(f"{ref}/summary.txt")  # AES: no reading it without the passphrase
+    with pyzipper.AESZipFile(out) as z, pytest.raises(RuntimeError):
+        z.setpassword(b"not the passphrase")
+        z.read(f"{ref}/summary.txt")
+    with pyzipper.AESZipFile(out) as z:
+        z.setpassword(PASSPHRASE.encode())
         names = z.namelist()
         manifest = z.read(f"{ref}/MANIFEST-SHA256.txt").decode().splitlines()
         for line in manifest:

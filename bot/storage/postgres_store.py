@@ -16,7 +16,7 @@ import asyncpg
 from bot.access import AccessEntry, entry_from
 from bot.errors import Conflict, StorageUnavailable
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
-from bot.sealing import Sealer, check_key
+from bot.sealing import Sealer, check_key, new_check
 from bot.storage.files import EvidenceFiles
 from bot.storage.tinydb_store import REFERENCE
 
@@ -225,10 +225,9 @@ class PostgresStore:
         """Refuse a key that does not open this database's data; the first opener sets it."""
         get = "SELECT value FROM key_values WHERE tbl = $1 AND key = $2"
         stored = await self.pool.fetchval(get, CHECK_TABLE, CHECK_KEY)
-        check = check_key(self.sealer, _check_bytes(stored), "the database")
-        if check is None:
-            self.sealer.persist()
+        if not check_key(self.sealer, _check_bytes(stored), "the database"):
             return
+        check = new_check(self.sealer)
         await self.pool.execute(
             "INSERT INTO key_values (tbl, key, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             CHECK_TABLE,
@@ -238,7 +237,6 @@ class PostgresStore:
         # Another instance starting at the same moment with another key may have won.
         stored = await self.pool.fetchval(get, CHECK_TABLE, CHECK_KEY)
         check_key(self.sealer, _check_bytes(stored), "the database")
-        self.sealer.persist()
 
     async def close(self) -> None:
         if self._pool is not None:

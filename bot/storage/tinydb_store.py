@@ -20,7 +20,7 @@ from tinydb.table import Table
 from bot.access import AccessEntry
 from bot.errors import Conflict
 from bot.models import CaseFile, CaseSummary, case_file_from, summary_from, to_plain
-from bot.sealing import SealedUnreadable, Sealer, check_key
+from bot.sealing import SealedUnreadable, Sealer, check_key, new_check
 from bot.storage import case_index
 from bot.storage.access_files import AccessFiles
 from bot.storage.case_index import Entry
@@ -110,12 +110,11 @@ class TinyDBStore:
                 self._builder.start()
 
     def _open(self) -> None:
-        check = self._check_key()  # a wrong key is refused before anything is written
-        self.sealer.persist()
+        missing = self._check_key()  # a wrong key is refused before anything is written
         for d in (self.root, self.cases_dir, self.evidence_dir, self.values_dir):
             private_folder(d)
-        if check is not None:
-            write_durably(self.root / KEY_CHECK_FILE, check)
+        if missing:
+            write_durably(self.root / KEY_CHECK_FILE, new_check(self.sealer))
         read = self._load_index()
         # Only a folder that has been still for a while is a fair witness: a write by another
         # process in the same mtime tick as this look would not show.
@@ -141,7 +140,7 @@ class TinyDBStore:
             if collecting:  # (`python app.py` turns it on itself once it is serving)
                 gc.enable()
 
-    def _check_key(self) -> bytes | None:
+    def _check_key(self) -> bool:
         try:
             stored: bytes | None = (self.root / KEY_CHECK_FILE).read_bytes()
         except FileNotFoundError:

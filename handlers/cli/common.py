@@ -51,9 +51,9 @@ def make_sealer(settings: Settings) -> Sealer:
     )
 
 
-def make_store(settings: Settings) -> Store:
+def make_store(settings: Settings, sealer: Sealer | None = None) -> Store:
     """TinyDB under DATA_DIR, or PostgreSQL when DATABASE_URL is set (evidence stays on disk)."""
-    sealer = make_sealer(settings)
+    sealer = sealer or make_sealer(settings)
     if settings.database_url:
         from bot.storage.postgres_store import PostgresStore  # the driver is needed only then
 

@@ -13,7 +13,7 @@ from bot.access import AccessKind
 from bot.errors import ConfigError
 from bot.service import CaseService
 from handlers.cli.access import CLI, cli_actor
-from handlers.cli.common import parse_date, with_service, write_out
+from handlers.cli.common import ask_passphrase, parse_date, with_service, write_out, write_private
 
 BY_HELP = "who asked for it, for the access log (default: the account running the command)"
 
@@ -64,6 +64,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_export_case(args: argparse.Namespace) -> int:
     from bot import office
 
+    passphrase = ask_passphrase(args.passphrase, "export-case")
+
     async def run(service: CaseService) -> int:
         record = await service.store.load(args.reference)
         if record is None:
@@ -80,8 +82,8 @@ def cmd_export_case(args: argparse.Namespace) -> int:
             args.reference, cli_actor(args.by), AccessKind.CASE_EXPORTED, CLI, Path(args.out).name
         )
         access = await service.access_log(args.reference)
-        bundle = office.case_bundle(record, service, access)
-        await asyncio.to_thread(Path(args.out).write_bytes, bundle.data)
+        bundle = office.case_bundle(record, service, access, passphrase=passphrase)
+        await asyncio.to_thread(write_private, Path(args.out), bundle.data)
         chain = "intact" if bundle.chain_ok else "BROKEN (see summary.txt)"
         print(f"Wrote {args.out}: {bundle.files} files; timeline hash chain {chain}.")
         return 0 if bundle.chain_ok else 1
@@ -165,8 +167,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     export.set_defaults(func=cmd_export)
     bundle = sub.add_parser("export-case", help="everything about one case, as a zip")
     bundle.add_argument("reference", help="such as OAK-2026-0007")
-    bundle.add_argument("--out", required=True, help="the zip file to write")
+    bundle.add_argument("--out", required=True, help="the zip file to write (owner-only, 0600)")
     bundle.add_argument("--by", default="", metavar="EMAIL", help=BY_HELP)
+    bundle.add_argument(
+        "--passphrase",
+        help="the zip's passphrase (else asked for; on the command line it shows in ps)",
+    )
     bundle.set_defaults(func=cmd_export_case)
     purge = sub.add_parser(
         "purge",
