@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import zipfile
 from pathlib import Path
+
+import pyzipper
 
 from bot.access import AccessKind
 from bot.config import EXAMPLE_TRUST, load_trust
@@ -13,8 +14,9 @@ from bot.policy import load_policy
 from bot.service import CaseService
 from bot.storage.tinydb_store import TinyDBStore
 from tests.conftest import HEAD
+from tests.sealed_files import read_access_lines, write_access_lines
 from tests.test_cli import run
-from tests.test_office import fill_store
+from tests.test_office import PASSPHRASE, fill_store
 
 HEAD_AS_LOGGED = "head@oakprimary.example (slack:UHEAD01)"
 
@@ -46,7 +48,8 @@ def test_access_lists_who_opened_the_case_a_file_and_the_export(tmp_path):
         (AccessKind.FILE_OPENED, "web", "evidence shot.png"),
     )
     out = tmp_path / "bundle.zip"
-    r = run("export-case", ref, "--out", str(out), "--by", "Head@oakprimary.example", **env)
+    by = ("--by", "Head@oakprimary.example", "--passphrase", PASSPHRASE)
+    r = run("export-case", ref, "--out", str(out), *by, **env)
     assert r.returncode == 0, r.stderr
 
     r = run("access", ref, **env)
@@ -62,7 +65,8 @@ def test_access_lists_who_opened_the_case_a_file_and_the_export(tmp_path):
     # the other case was never opened
     assert "0 entries" in run("access", other, **env).stdout
 
-    with zipfile.ZipFile(out) as z:
+    with pyzipper.AESZipFile(out) as z:
+        z.setpassword(PASSPHRASE.encode())
         log = json.loads(z.read(f"{ref}/access-log.json"))
         summary = z.read(f"{ref}/summary.txt").decode()
     assert [e["kind"] for e in log] == ["case_viewed", "file_opened", "case_exported"]
@@ -91,11 +95,11 @@ def test_audit_verify_catches_an_edited_access_log_entry(tmp_path):
 
     # Someone hides who opened the letter: the entry no longer matches its hash.
     path = data / "access" / f"{ref}.jsonl"
-    lines = path.read_text().splitlines()
+    lines = read_access_lines(path)
     entry = json.loads(lines[1])
     entry["actor"] = "nobody@oakprimary.example (web:nobody)"
     lines[1] = json.dumps(entry)
-    path.write_text("\n".join(lines) + "\n")
+    write_access_lines(path, lines)
     r = run("audit", "verify", **env)
     assert r.returncode == 1
     assert f"{ref}: access 2: its content does not match its hash (edited)" in r.stdout

@@ -8,6 +8,7 @@ from bench.store import fill, template
 from bot.storage.postgres_store import PostgresStore
 from bot.storage.tinydb_store import TinyDBStore
 from tests.pg import run_sync
+from tests.sealed_files import read_case_file, write_case_file
 from tests.test_cli import run
 
 CASES = 10_000
@@ -85,7 +86,9 @@ def test_migrate_keeps_the_source_when_the_copy_does_not_verify(tmp_path: Path, 
     assert first.returncode == 0, first.stderr[-2000:]
     # A case changed in TinyDB since: PostgreSQL's copy differs, so nothing may be removed.
     path = sorted((data / "cases").glob("*.json"))[0]
-    path.write_text(path.read_text().replace('"urgency": "standard"', '"urgency": "high"', 1))
+    stored = read_case_file(path)
+    stored["case"]["1"]["urgency"] = "high"
+    write_case_file(path, stored)
     again = run("migrate", "--to", pg_url, DATA_DIR=str(data))
     assert again.returncode == 1
     assert f"Not copied: {path.stem} is already there with different content" in again.stdout

@@ -23,10 +23,10 @@ class DataDirLock:
     def __init__(self, data_dir: Path, what: str) -> None:
         self.data_dir = data_dir
         self.what = what
-        self._lock = FileLock(data_dir / LOCK, timeout=0)
+        self._lock = FileLock(data_dir / LOCK, timeout=0, mode=0o600)
 
     def acquire(self) -> DataDirLock:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             self._lock.acquire()
         except Timeout:
@@ -36,7 +36,9 @@ class DataDirLock:
             "command": self.what,
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        (self.data_dir / OWNER).write_text(json.dumps(owner))
+        fd = os.open(self.data_dir / OWNER, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:  # owner only, like everything in DATA_DIR
+            out.write(json.dumps(owner))
         return self
 
     def holder(self) -> str:

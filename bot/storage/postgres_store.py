@@ -445,7 +445,9 @@ class PostgresStore:
         return result
 
     async def tables(self) -> list[str]:
-        rows = await self.pool.fetch("SELECT DISTINCT tbl FROM key_values ORDER BY tbl")
+        rows = await self.pool.fetch(
+            "SELECT DISTINCT tbl FROM key_values WHERE tbl <> $1 ORDER BY tbl", CHECK_TABLE
+        )
         return [r["tbl"] for r in rows]
 
     async def values(self, table: str) -> dict[str, dict[str, Any]]:

@@ -127,7 +127,7 @@ async def test_the_letter_is_made_once_and_kept_as_evidence(
     assert "after today" in err.value.errors["remove_by"]
     out = await service.make_letter(case.reference, HEAD, date(2026, 12, 4))
     [letter] = out.case.evidence
-    data = store.evidence_path(letter.sha256).read_bytes()
+    data = store.read_evidence(letter.sha256)
     assert hashlib.sha256(data).hexdigest() == letter.sha256
     assert "removed by 4 December 2026" in letter_words(data)
     record = await service.get(case.reference)
@@ -156,7 +156,7 @@ async def test_marking_the_letter_task_done_makes_the_letter(service, make_answe
     assert letter.source == "warning_letter"
     kinds = [e.kind for e in record.timeline]
     assert kinds[-2:] == ["letter_made", "task_done"]
-    text = letter_words(store.evidence_path(letter.sha256).read_bytes())
+    text = letter_words(store.read_evidence(letter.sha256))
     assert "contact the Police (5.1.3)" in text and "removed by" not in text
 
 

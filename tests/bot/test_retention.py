@@ -19,6 +19,7 @@ from bot.scheduler import RetentionLoop
 from bot.service import CaseService
 from bot.storage.tinydb_store import TinyDBStore
 from tests.conftest import DEPUTY, HEAD, REPORTER, Clock
+from tests.sealed_files import plaintext
 
 START = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 SIX_YEARS_ON = datetime(2032, 11, 27, 9, 0, tzinfo=UTC)
@@ -111,8 +112,8 @@ async def test_a_removed_case_leaves_nothing_but_its_anonymous_record(
     await store.open()
     for path in store.root.rglob("*"):
         if path.is_file() and path.name != "purged.json":
-            assert ref not in path.read_bytes().decode(errors="replace"), path
-    assert ref in (store.values_dir / "purged.json").read_text()
+            assert ref not in plaintext(path, store.root).decode(errors="replace"), path
+    assert ref in plaintext(store.values_dir / "purged.json", store.root).decode()
 
 
 async def test_cards_are_replaced_before_the_case_goes(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,23 @@ class World:
     server: Server
     slack: SlackClient
     data_dir: Path
+
+
+@asynccontextmanager
+async def slack_world(data: Path, files: dict | None = None, **env: str) -> AsyncIterator[World]:
+    """The fake Slack Web API and the real server over HTTP on data, with more settings (a
+    DATABASE_URL, an ENCRYPTION_KEY) and the files the fake Slack holds."""
+    async with FakeSlackApi(users=USERS, files=files or FILES, token=TOKEN) as api:
+        async with serving(api, data, **env) as w:
+            yield w
+
+
+@asynccontextmanager
+async def serving(api: FakeSlackApi, data: Path, **env: str) -> AsyncIterator[World]:
+    """The real server over HTTP on data, talking to a fake Slack that outlives it (restarts)."""
+    settings = base_env(data, **slack_env(api), **env)
+    async with running_server(settings) as server, aiohttp.ClientSession() as http:
+        yield World(api, server, SlackClient(server.url, api, http), data)
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ first, and afterwards only the anonymous record names them, on disk or in the da
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,23 +15,20 @@ import pytest
 from app import RETENTION_KEY
 from bot.models import Status
 from bot.retention import PURGED
+from bot.sealing import Sealer
 from bot.storage.port import Store
 from bot.storage.postgres_store import PostgresStore
 from tests.conftest import Clock
 from tests.e2e import teams_support as tsup
 from tests.e2e.harness import Server, base_env, running_server
-from tests.e2e.slack_support import FILES, World, click_card, file_report, posted_to
+from tests.e2e.slack_support import click_card, file_report, posted_to, slack_world
 from tests.fakes.connector import FakeConnector
-from tests.fakes.slack_api import FakeSlackApi
 from tests.fakes.slack_session import (
     DEPUTY,
     HEAD,
     LEADERS,
-    TOKEN,
-    USERS,
-    SlackClient,
-    slack_env,
 )
+from tests.sealed_files import plaintext
 
 SENTENCE = "Retention-test sentence: the caretaker parks on the zigzags"
 LATER = datetime(2032, 12, 20, 9, 0, tzinfo=UTC)  # six years and a bit after the reports
@@ -70,7 +65,7 @@ def files_naming(data: Path, ref: str) -> list[str]:
     return sorted(
         str(p.relative_to(data))
         for p in data.rglob("*")
-        if p.is_file() and ref.encode() in p.read_bytes()
+        if p.is_file() and ref.encode() in plaintext(p, data)  # opened where sealed
     )
 
 
@@ -100,7 +95,7 @@ async def assert_only_the_anonymous_record(
     for ref in refs:
         if kind == "tinydb":
             assert files_naming(data, ref) == ["values/purged.json"]
-            kept = json.loads((data / "values" / "purged.json").read_text())
+            kept = json.loads(plaintext(data / "values" / "purged.json", data))
             [record] = [d["value"] for d in kept["values"].values() if d["key"] == ref]
         else:
             assert files_naming(data, ref) == []
@@ -114,23 +109,18 @@ async def assert_only_the_anonymous_record(
                 )
             finally:
                 await conn.close()
-            record = json.loads(raw)
+            record = Sealer.for_data_dir(data).open_json(json.loads(raw), f"value:{PURGED}:{ref}")
         assert record["reference"] == ref and record["school"] == "oak-primary"
         assert "@" not in json.dumps(record) and SENTENCE not in json.dumps(record)
     # the servers have stopped: nothing else runs on the loop while the test reads the folder
-    assert not any(SENTENCE.encode() in p.read_bytes() for p in data.rglob("*") if p.is_file())  # noqa: ASYNC240
+    files = [p for p in data.rglob("*") if p.is_file()]  # noqa: ASYNC240
+    assert not any(SENTENCE.encode() in plaintext(p, data) for p in files)
 
 
-@asynccontextmanager
-async def slack_world(
-    kind: str, data: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[World]:
-    async with FakeSlackApi(users=USERS, files=FILES, token=TOKEN) as api:
-        env = base_env(data, **slack_env(api))
-        if kind == "postgresql":
-            env["DATABASE_URL"] = request.getfixturevalue("pg_url")
-        async with running_server(env) as server, aiohttp.ClientSession() as http:
-            yield World(api, server, SlackClient(server.url, api, http), data)
+def slack_world_of(kind: str, data: Path, request: pytest.FixtureRequest):  # noqa: ANN201
+    if kind == "postgresql":
+        return slack_world(data, DATABASE_URL=request.getfixturevalue("pg_url"))
+    return slack_world(data)
 
 
 @pytest.mark.parametrize("kind", ["tinydb", "postgresql"])
@@ -139,7 +129,7 @@ async def test_slack_declined_and_never_closed_cases_are_flagged_then_removed(
 ):
     data = tmp_path / "data"
     post = {"platform": "facebook", "post_text": SENTENCE}
-    async with slack_world(kind, data, request) as w:
+    async with slack_world_of(kind, data, request) as w:
         clock = Clock()
         w.server.service.clock = clock
         declined = await file_report(w, post=post)
