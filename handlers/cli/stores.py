@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.storage.lock import DataDirLock
 from bot.storage.tinydb_store import TinyDBStore
-from handlers.cli.common import load, redact
+from handlers.cli.common import load, make_sealer, redact
 
 if TYPE_CHECKING:
     from bot.storage.migration import CopyReport
@@ -30,8 +30,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = load(Settings.from_env()).settings
     if not args.to.startswith(("postgresql://", "postgres://")):
         raise ConfigError("migrate", "--to", "must be a postgresql:// URL")
-    source = TinyDBStore(settings.data_dir)
-    target = PostgresStore(args.to, settings.data_dir)
+    sealer = make_sealer(settings)  # one key for both: the copy is sealed as the source was
+    source = TinyDBStore(settings.data_dir, sealer)
+    target = PostgresStore(args.to, settings.data_dir, sealer=sealer)
 
     async def run() -> int:
         await source.open()
