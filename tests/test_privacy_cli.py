@@ -18,6 +18,7 @@ from bot.service import CaseService
 from bot.storage.tinydb_store import TinyDBStore
 from tests.conftest import HEAD, REPORTER, Clock
 from tests.samples import answers_values
+from tests.sealed_files import plaintext
 from tests.test_cli import run
 
 NAME = "Jo Bloggs"
@@ -161,9 +162,9 @@ def test_erase_needs_two_approvers_and_leaves_the_anonymous_record(tmp_path):
     assert f"Erased {ref}; an anonymous record of the removal is kept." in done.stdout
     assert not (data / "cases" / f"{ref}.json").exists()
     assert (data / "cases" / f"{other}.json").exists()
-    kept = json.loads((data / "values" / "purged.json").read_text())["values"]
+    kept = json.loads(plaintext(data / "values" / "purged.json", data))["values"]
     [record] = [d["value"] for d in kept.values() if d["key"] == ref]
     assert record["basis"] == "erasure" and "subject asked" not in json.dumps(record)
     for path in data.rglob("*"):
         if path.is_file() and path.name != "purged.json":
-            assert ref.encode() not in path.read_bytes(), path
+            assert ref.encode() not in plaintext(path, data), path  # opened where sealed

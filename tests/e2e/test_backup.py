@@ -3,6 +3,7 @@ sums and no keys, restored into an empty folder where a new server serves the sa
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -11,10 +12,10 @@ import sys
 import tarfile
 from pathlib import Path
 
+from bot.sealing import new_key
 from tests.e2e.harness import base_env, running_server
-from tests.e2e.slack_support import World, file_report, world
+from tests.e2e.slack_support import World, file_report, slack_world
 
-__all__ = ["world"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -31,12 +32,22 @@ def app(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_a_backup_restored_into_an_empty_folder_serves_the_same_cases(
-    world: World, tmp_path: Path
+    tmp_path: Path,
 ) -> None:
-    w = world
-    references = [await file_report(w), await file_report(w)]
-    await w.server.idle(timeout=15)
-    env = {k: v for k, v in base_env(w.data_dir).items() if k != "PORT"}
+    # The encryption key is set apart from DATA_DIR, as in production: the backup holds no key,
+    # and the restored folder opens with the same ENCRYPTION_KEY.
+    key = {"ENCRYPTION_KEY": base64.b64encode(new_key()).decode()}
+    async with slack_world(tmp_path / "data", **key) as w:
+        references = [await file_report(w), await file_report(w)]
+        await w.server.idle(timeout=15)
+        before = {r: await w.server.service.get(r) for r in references}
+        await backup_and_restore(w, tmp_path, key, references, before)
+
+
+async def backup_and_restore(
+    w: World, tmp_path: Path, key: dict[str, str], references: list[str], before: dict
+) -> None:
+    env = {k: v for k, v in base_env(w.data_dir, **key).items() if k != "PORT"}
     out = tmp_path / "backup.tar.gz"
     done = app(env, "backup", "--out", str(out))  # beside the running server
     assert done.returncode == 0, done.stderr
@@ -56,8 +67,7 @@ async def test_a_backup_restored_into_an_empty_folder_serves_the_same_cases(
     again = app(env, "restore", str(out), "--to", str(restored))
     assert again.returncode == 2 and "is not empty" in again.stderr
 
-    before = {r: await w.server.service.get(r) for r in references}
-    async with running_server(base_env(restored)) as server:
+    async with running_server(base_env(restored, **key)) as server:
         assert sorted(await server.service.store.references()) == sorted(references)
         for reference in references:
             after = await server.service.get(reference)
