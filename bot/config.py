@@ -21,6 +21,7 @@ from bot.practice import (
     URGENCIES,
     per_action,
 )
+from bot.sealing import encryption_settings
 from bot.worktime import ClosedDays, WorkingHours
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,39 +29,6 @@ EXAMPLE_TRUST = ROOT / "trust.example.toml"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PREFIX = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
-
-
-def _encryption(
-    env: Mapping[str, str], data_dir: Path, warnings: list[str]
-) -> tuple[str, Path | None]:
-    """ENCRYPTION_KEY or ENCRYPTION_KEY_FILE, checked; with neither, a warning (see sealing)."""
-    from bot.sealing import LOCAL_KEY_FILE, inside, parse_keys
-
-    key, file = env.get("ENCRYPTION_KEY", "").strip(), env.get("ENCRYPTION_KEY_FILE", "")
-    if key and file:
-        raise ConfigError("environment", "ENCRYPTION_KEY_FILE", "set this or ENCRYPTION_KEY")
-    if key:
-        parse_keys(key, "ENCRYPTION_KEY")
-        return key, None
-    if file:
-        if inside(Path(file), data_dir):
-            raise ConfigError(
-                "environment",
-                "ENCRYPTION_KEY_FILE",
-                f"{file} is inside DATA_DIR ({data_dir}): keep the key apart from the data "
-                "it protects (another volume, backed up separately)",
-            )
-        return "", Path(file)
-    where = data_dir / LOCAL_KEY_FILE
-    if env.get("DEMO_MODE") == "1":
-        warnings.append(f"Demo mode: personal data is encrypted with a key kept in {where}.")
-    else:
-        warnings.append(
-            f"No ENCRYPTION_KEY or ENCRYPTION_KEY_FILE: personal data is encrypted with a key "
-            f"kept in {where}, beside the data it protects. Set ENCRYPTION_KEY_FILE to a file "
-            "outside DATA_DIR (or ENCRYPTION_KEY) before real reports are made."
-        )
-    return "", None
 
 
 @dataclass(frozen=True)
@@ -527,12 +495,11 @@ class Settings:
         if url and not url.startswith(("postgresql://", "postgres://")):
             raise ConfigError("environment", "DATABASE_URL", "must start with postgresql://")
         demo = demo_mode(env)
-        data_dir = Path(env.get("DATA_DIR", "./data"))
-        key, key_file = _encryption(env, data_dir, warnings)
+        key, key_file = encryption_settings(env, Path(env.get("DATA_DIR", "./data")), warnings)
         return cls(
             host=env.get("HOST", "127.0.0.1"),
             port=int(port_raw),
-            data_dir=data_dir,
+            data_dir=Path(env.get("DATA_DIR", "./data")),
             database_url=url,
             trust_config=trust,
             slack_bot_token=env.get("SLACK_BOT_TOKEN", ""),

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,37 @@ def key_source(env_key: str, key_file: Path | None, data_dir: Path) -> KeySource
 def inside(path: Path, folder: Path) -> bool:
     p, f = Path(path).resolve(), Path(folder).resolve()
     return p == f or f in p.parents
+
+
+def encryption_settings(
+    env: Mapping[str, str], data_dir: Path, warnings: list[str]
+) -> tuple[str, Path | None]:
+    """ENCRYPTION_KEY or ENCRYPTION_KEY_FILE, checked; with neither, a warning (see sealing)."""
+    key, file = env.get("ENCRYPTION_KEY", "").strip(), env.get("ENCRYPTION_KEY_FILE", "")
+    if key and file:
+        raise ConfigError("environment", "ENCRYPTION_KEY_FILE", "set this or ENCRYPTION_KEY")
+    if key:
+        parse_keys(key, "ENCRYPTION_KEY")
+        return key, None
+    if file:
+        if inside(Path(file), data_dir):
+            raise ConfigError(
+                "environment",
+                "ENCRYPTION_KEY_FILE",
+                f"{file} is inside DATA_DIR ({data_dir}): keep the key apart from the data "
+                "it protects (another volume, backed up separately)",
+            )
+        return "", Path(file)
+    where = data_dir / LOCAL_KEY_FILE
+    if env.get("DEMO_MODE") == "1":
+        warnings.append(f"Demo mode: personal data is encrypted with a key kept in {where}.")
+    else:
+        warnings.append(
+            f"No ENCRYPTION_KEY or ENCRYPTION_KEY_FILE: personal data is encrypted with a key "
+            f"kept in {where}, beside the data it protects. Set ENCRYPTION_KEY_FILE to a file "
+            "outside DATA_DIR (or ENCRYPTION_KEY) before real reports are made."
+        )
+    return "", None
 
 
 @dataclass
