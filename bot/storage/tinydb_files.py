@@ -8,7 +8,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from bot.sealing import Sealer
+from bot.sealing import SealedUnreadable, Sealer
 from bot.storage.files import write_durably, write_scratch
 
 
@@ -54,10 +54,12 @@ class CachedDurableStorage(DurableJSONStorage):
         if self._data is None:
             try:
                 self._data = super().read()
-            except ValueError:
+            except (ValueError, SealedUnreadable):
                 if self.sync:
                     raise
-                self._data = None  # scratch written without fsync, cut by a crash: start empty
+                # Scratch written in place without fsync, cut by a crash (new bytes followed by
+                # old ones: not JSON, or a seal that does not open): start empty.
+                self._data = None
         return self._data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
