@@ -86,17 +86,22 @@ class KeySource:
     def describe(self) -> str:
         return "ENCRYPTION_KEY" if self.kind == "env" else f"the key file {self.path}"
 
+    @property
+    def file(self) -> Path:
+        if self.path is None:
+            raise ConfigError("ENCRYPTION_KEY", "key", "is set in the environment, not a file")
+        return self.path
+
     def read(self) -> tuple[bytes, ...] | None:
         if self.kind == "env":
             return parse_keys(self.text, "ENCRYPTION_KEY")
-        assert self.path is not None
         try:
-            text = self.path.read_text(encoding="ascii")
+            text = self.file.read_text(encoding="ascii")
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(str(self.path), "key", f"cannot be read ({exc})") from None
-        return parse_keys(text, str(self.path))
+            raise ConfigError(str(self.file), "key", f"cannot be read ({exc})") from None
+        return parse_keys(text, str(self.file))
 
     def write(self, keys: Sequence[bytes], *, new: bool = False) -> bool:
         """Replace the key file atomically (0600): a crash leaves the old or the new list.
@@ -106,16 +111,16 @@ class KeySource:
         """
         from bot.storage.files import write_durably
 
-        assert self.path is not None and self.writable
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = self.file
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         text = "".join(f"{encode_key(k)}\n" for k in keys).encode()
         if not new:
-            write_durably(self.path, text)
+            write_durably(path, text)
             return True
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
         write_durably(tmp, text)
         try:
-            os.link(tmp, self.path)  # fails if the file exists: never replaces a key
+            os.link(tmp, path)  # fails if the file exists: never replaces a key
         except FileExistsError:
             return False
         finally:
@@ -217,7 +222,8 @@ class Sealer:
         if self.unsaved:
             if not self.source.write(self.keys, new=True):
                 found = self.source.read()
-                assert found is not None
+                if found is None:  # made and gone at once: nobody can have sealed with it
+                    raise SealedUnreadable(f"{self.source.describe()} vanished as it was made.")
                 self._use(found)
                 self.unsaved = False
                 return

@@ -309,7 +309,8 @@ class PostgresStore:
         return case_file_from(self._body(reference, body)) if body is not None else None
 
     def _body(self, reference: str, body: str) -> dict[str, Any]:
-        return self.sealer.open_json(json.loads(body), f"case:{reference}")
+        plain: dict[str, Any] = self.sealer.open_json(json.loads(body), f"case:{reference}")
+        return plain
 
     async def plain_many(self, references: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Several case files as plain data, in one query (for checking a copy)."""
@@ -380,7 +381,8 @@ class PostgresStore:
         return self._value(table, key, value) if value is not None else None
 
     def _value(self, table: str, key: str, stored: str) -> dict[str, Any]:
-        return self.sealer.open_json(json.loads(stored), f"value:{table}:{key}")
+        value: dict[str, Any] = self.sealer.open_json(json.loads(stored), f"value:{table}:{key}")
+        return value
 
     async def put_value(self, table: str, key: str, value: dict[str, Any]) -> None:
         await self.pool.execute(

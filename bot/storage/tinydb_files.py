@@ -23,7 +23,10 @@ class DurableJSONStorage(Storage):
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
-            return json.loads(self.sealer.open(self.path.read_bytes(), self.context))
+            data: dict[str, dict[str, Any]] = json.loads(
+                self.sealer.open(self.path.read_bytes(), self.context)
+            )
+            return data
         except FileNotFoundError:
             return None
 

@@ -270,7 +270,10 @@ class TinyDBStore:
         return self.cases_dir / f"{reference}.json"
 
     def _tables_at(self, path: Path, reference: str) -> dict[str, dict[str, Any]]:
-        return json.loads(self.sealer.open(path.read_bytes(), f"case:{reference}"))
+        tables: dict[str, dict[str, Any]] = json.loads(
+            self.sealer.open(path.read_bytes(), f"case:{reference}")
+        )
+        return tables
 
     def _read(self, path: Path) -> CaseFile:
         return case_file_from(_plain(self._tables_at(path, path.stem)))
