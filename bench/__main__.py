@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import slack_ack, startup, store, teams_invoke
+from bench import outbox_drain, slack_ack, startup, store, teams_invoke
 from bench.stats import print_table, save
 
 RATIO_TARGET = 1.5
@@ -109,6 +109,15 @@ def judge(results: dict[str, Any]) -> list[Figure]:
             card["p95_ms"] < CARD_P95_MS,
         )
     )
+    drain = results["outbox_drain"]
+    figures.append(
+        Figure(
+            f"{drain['people']} receipts to {drain['people']} people, Web API at 150 ms",
+            f"{drain['seconds']} s",
+            f"< {outbox_drain.TARGET_S:.0f} s",
+            drain["seconds"] < outbox_drain.TARGET_S,
+        )
+    )
     largest = max(int(k) for k in stores if k.isdigit())
     big = stores[str(largest)]
     figures.append(
@@ -152,6 +161,8 @@ def run_all(plan: Plan) -> dict[str, Any]:
         "Teams invoke latency", lambda: asyncio.run(teams_invoke.run(plan.requests))
     )
     teams_invoke.report(results["teams"])
+    took = timed("Outbox drain", lambda: asyncio.run(outbox_drain.run(200, 0.15)))
+    results["outbox_drain"] = {"people": 200, "latency_ms": 150, "seconds": round(took, 2)}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         root = Path(tmp)
         results["store"] = timed(
