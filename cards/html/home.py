@@ -20,7 +20,7 @@ def identity_picker(people: Sequence[Person], current: str, post: Post) -> Marku
 
 def home(person: Person | None, picker: Markup, report_url: str) -> Markup:
     intro = (
-        "Seen a parent's social-media post about the school, a colleague or a pupil that "
+        "Seen a parent's social-media post about the school, a colleague or a student that "
         "worries you? Report it here: the head decides what to do under the trust's policy. "
         "This is the same bot as in Slack and Teams, in your browser."
     )

@@ -27,7 +27,7 @@ def welcome_card() -> Card:
     body = [
         heading("Report a worrying post"),
         text(
-            "Seen a parent's social-media post about the school, a colleague or a pupil that "
+            "Seen a parent's social-media post about the school, a colleague or a student that "
             "worries you? Report it here: the head decides what to do under the trust's policy."
         ),
         text("You can also type report, or cases to see the cases you can follow.", subtle=True),

@@ -133,11 +133,15 @@ def receipt_view(case: Case, policy: Policy, school: School) -> ReceiptView:
     )
     lines = [
         (
-            f"Your report is filed as {case.reference}. {deciders} will decide "
-            "what to do, and you will be told here."
+            f"What happens next: your report is filed as {case.reference}. {deciders} will "
+            "decide what to do, and you will be told here."
         ),
         "Please don't reply to the post or contact the parent about it yourself.",
-        f"Other channels for the parent (clause {policy.channels_clause}): {policy.channels_text}",
+        # Said to the teacher: what to tell a parent who asks, in the policy's words.
+        (
+            f"If a parent asks what they can do instead: {policy.channels_text} "
+            f"(clause {policy.channels_clause})"
+        ),
     ]
     if urgent:
         lines.insert(0, "If anyone is in immediate danger, call 999 now.")

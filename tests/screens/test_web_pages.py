@@ -64,6 +64,14 @@ async def the_reporter_pages(page: Any, url: str) -> None:
     await look(page, "report-form-errors")
 
 
+async def the_receipt_speaks_to_the_teacher(page: Any, url: str, reference: str) -> None:
+    await page.goto(f"{url}/cases/{reference}/receipt")
+    text = await page.locator("main").inner_text()
+    assert "What happens next" in text and "If a parent asks what they can do instead" in text
+    assert "call 999" in text  # urgent: the first thing said
+    await look(page, "receipt")
+
+
 async def the_head_decides(page: Any, url: str, reference: str) -> None:
     await act_as(page, url, HEAD)
     await page.goto(f"{url}/inbox")
@@ -171,6 +179,7 @@ async def test_every_page_at_desktop_and_phone_width(tmp_path: Path) -> None:
         )
         await the_reporter_pages(page, server.url)
         reference = await urgent_case(server)
+        await the_receipt_speaks_to_the_teacher(page, server.url, reference)
         await the_head_decides(page, server.url, reference)
         await a_rejected_close_keeps_its_values(page, server, reference)
         await the_closed_case_has_no_urgent_banner(page, server, reference)
