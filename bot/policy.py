@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.errors import ConfigError
 from bot.models import Answers, Basis, Recommendation, RecommendedAction, Urgency
+from bot.recommendation import HELD_BACK
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
 
@@ -324,9 +325,6 @@ def _holds(cond: str, value: Any, answers: Answers, recommended: list[str]) -> b
         case "recommended_none":
             return not set(value) & set(recommended)
     raise AssertionError(cond)
-
-
-HELD_BACK = "Held back until the DSL has advised"
 
 
 def evaluate(

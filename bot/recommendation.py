@@ -17,6 +17,9 @@ class Urgency(StrEnum):
         return list(Urgency).index(self)
 
 
+HELD_BACK = "Held back until the DSL has advised"
+
+
 class Basis(StrEnum):
     """Whose a recommendation is: a clause of the policy, or the trust's own practice."""
 
@@ -32,6 +35,11 @@ class RecommendedAction:
     rule_id: str
     basis: Basis = Basis.POLICY
     preselected: bool = True  # ticked for the approver (not when held back or never pre-ticked)
+
+    @property
+    def held_back(self) -> bool:
+        """Held back on the DSL's route: not approved until the DSL says it may go ahead."""
+        return self.reason.startswith("Held back")
 
     @property
     def cited(self) -> str:

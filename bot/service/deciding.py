@@ -40,6 +40,12 @@ from bot.service.core import (
 )
 from bot.timeline import append
 
+HELD_MESSAGE = (
+    "The conversation with the parent is held back: the DSL's advice is awaited (the trust's "
+    "safeguarding practice, Keeping Children Safe in Education Part 4). Untick it to approve the "
+    "rest, or approve once the DSL has advised that it may go ahead. Nothing was changed."
+)
+
 
 class Deciding(ServiceCore):
     """An approver decides a case, exactly once."""
@@ -113,6 +119,9 @@ class Deciding(ServiceCore):
                 return done
             if errors:
                 raise FormErrors(errors)
+            held = [a for a in record.case.recommendation.actions if a.held_back]
+            if any(a.action_id in actions for a in held):
+                raise FormErrors({"actions": HELD_MESSAGE})
             decision = Decision(
                 DecisionKind.APPROVED, actor, self.clock(), tuple(actions), other_action
             )

@@ -127,6 +127,62 @@ class FollowThrough(ServiceCore):
 
         return await self._serialised(reference, op)
 
+    async def record_dsl_advice(
+        self, reference: str, actor: Actor, go_ahead: bool, note: str = ""
+    ) -> Outcome:
+        """The DSL advises whether the held-back conversation with the parent may go ahead."""
+        note = note.strip()
+
+        async def op() -> Outcome:
+            record = await self.get(reference)
+            case = record.case
+            school = self.school_of(case)
+            dsl = set(school.safeguarding_leads)
+            if case.recommendation.escalated:
+                dsl |= set(self.trust.escalation_contacts)
+            if actor.email.lower() not in dsl:
+                raise NotAllowed(
+                    f"Only {school.name}'s safeguarding leads can advise on {case.reference}. "
+                    "Nothing was changed."
+                )
+            held = {
+                h
+                for r in self.policy.rules
+                if r.id in case.recommendation.fired_rules
+                for h in r.hold
+            }
+            if not held:
+                raise NotAllowed(f"Nothing on {case.reference} waits for the DSL's advice.")
+            if case.decision is not None:
+                return Outcome(case, False, f"{case.reference} has already been decided.")
+            if note:
+                check_text(note, "note", "")
+            now = self.clock()
+            on = long_date(now.astimezone(self.trust.tz).date())
+            said = (
+                f"The DSL advised on {on}: may go ahead"
+                if go_ahead
+                else f"Held back: the DSL advised on {on} to hold it"
+            ) + (f" ({note})" if note else "")
+            rec = case.recommendation
+            actions = tuple(
+                replace(a, reason=said) if a.action_id in held else a for a in rec.actions
+            )
+            return await self._commit(
+                record,
+                replace(case, recommendation=replace(rec, actions=actions)),
+                [Notice.CARD_UPDATE],
+                at=now,
+                actor=who(actor),
+                kind="dsl_advice",
+                summary=f"DSL advice by {actor.email}: "
+                + ("may go ahead" if go_ahead else "hold it"),
+                before={"held_back": sorted(held)},
+                after={"go_ahead": go_ahead, "note": note},
+            )
+
+        return await self._serialised(reference, op)
+
     async def make_letter(
         self, reference: str, actor: Actor, remove_by: date | None = None
     ) -> Outcome:

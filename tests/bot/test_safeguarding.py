@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.errors import NotAllowed
+from bot.errors import FormErrors, NotAllowed
 from bot.models import Actor, Notice, ReminderKind, Urgency
 from tests.conftest import DSL, HEAD, REPORTER
 
@@ -61,3 +61,39 @@ async def test_the_escalation_contacts_decide_a_case_about_the_head(service, mak
     out = await service.approve(case.reference, CHAIR, case.version, ["discuss"])
     assert out.applied and out.case.decision.by.email == CHAIR.email
     assert [t.owner.email for t in out.case.tasks] == [CHAIR.email]
+
+
+async def test_the_held_back_conversation_waits_for_the_dsls_advice(service, make_answers, clock):
+    clock.now = utc(2026, 12, 2, 10)
+    answers = make_answers(allegation_against_staff=["yes"], categories=["allegations"])
+    case, _ = await service.submit(REPORTER, answers, "advice")
+    [discuss] = [a for a in case.recommendation.actions if a.action_id == "discuss"]
+    assert discuss.held_back and not discuss.preselected
+    with pytest.raises(FormErrors) as refused:
+        await service.approve(case.reference, HEAD, case.version, ["discuss", "retain_evidence"])
+    message = refused.value.errors["actions"]
+    assert "the DSL's advice is awaited" in message and "@" not in message
+    assert "the policy" not in message and "Keeping Children Safe in Education" in message
+    assert (await service.get(case.reference)).case.decision is None  # nothing changed
+    with pytest.raises(NotAllowed, match="safeguarding leads"):
+        await service.record_dsl_advice(case.reference, HEAD, True)
+    # The DSL says hold it: still refused, and the card says so.
+    out = await service.record_dsl_advice(case.reference, DSL, False, "The LADO is involved")
+    [discuss] = [a for a in out.case.recommendation.actions if a.action_id == "discuss"]
+    assert (
+        discuss.reason
+        == "Held back: the DSL advised on 2 December 2026 to hold it (The LADO is involved)"
+    )
+    with pytest.raises(FormErrors):
+        await service.approve(case.reference, HEAD, case.version, ["discuss"])
+    # Then it may go ahead: the approver can approve the conversation.
+    out = await service.record_dsl_advice(case.reference, DSL, True)
+    [discuss] = [a for a in out.case.recommendation.actions if a.action_id == "discuss"]
+    assert discuss.reason == "The DSL advised on 2 December 2026: may go ahead"
+    record = await service.get(case.reference)
+    advice = [e for e in record.timeline if e.kind == "dsl_advice"]
+    assert [e.after["go_ahead"] for e in advice] == [False, True]
+    assert advice[0].after["note"] == "The LADO is involved"
+    done = await service.approve(case.reference, HEAD, case.version, ["discuss"])
+    assert done.applied and done.case.decision.actions == ("discuss",)
+    assert "discuss" in [t.action_id for t in done.case.tasks]
