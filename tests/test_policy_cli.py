@@ -140,12 +140,28 @@ def test_export_case_is_refused_for_the_head_when_the_post_is_about_a_decider(tm
     ref = asyncio.run(file())
     out = tmp_path / "case.zip"
     r = run(
-        "export-case", ref, "--out", str(out), "--by", "head@oakprimary.example", DATA_DIR=str(data)
+        "export-case",
+        ref,
+        "--out",
+        str(out),
+        "--by",
+        "head@oakprimary.example",
+        "--passphrase",
+        "correct horse battery",
+        DATA_DIR=str(data),
     )
     assert r.returncode == 2 and "one of the school's deciders" in r.stderr
     assert not out.exists() and "Traceback" not in r.stderr
     r = run(
-        "export-case", ref, "--out", str(out), "--by", "chair@oaktrust.example", DATA_DIR=str(data)
+        "export-case",
+        ref,
+        "--out",
+        str(out),
+        "--by",
+        "chair@oaktrust.example",
+        "--passphrase",
+        "correct horse battery",
+        DATA_DIR=str(data),
     )
     assert r.returncode == 0, r.stderr
     assert out.exists()
