@@ -162,9 +162,9 @@ def approval_card(view: ApprovalCardView) -> SlackMessage:
     )
     middle: list[Block] = fact_blocks(view.facts)
     middle.extend(section(fact_text(f)) for f in view.info[-MAX_INFO_FACTS:])
-    bottom: list[Block] = [DividerBlock()]
-    if view.decision:
-        bottom.append(section(bullets(view.decision)))
+    # The job in hand first, as on the web page and in Teams: the decision while one is needed,
+    # then the tasks, the decision and the closing; the report and its files below.
+    bottom: list[Block] = []
     if view.decidable:
         bottom.extend(
             [action_checkboxes(view.actions), other_action_input(), decision_buttons(view.payload)]
@@ -175,6 +175,8 @@ def approval_card(view: ApprovalCardView) -> SlackMessage:
         bottom.append(section("*Tasks*"))
         for row in view.tasks:
             bottom.extend(task_blocks(row))
+    if view.decision:
+        bottom.append(section(bullets(view.decision)))
     if view.closure:
         bottom.append(section(bullets(view.closure)))
     case_buttons = list(view.case_buttons)
@@ -187,10 +189,11 @@ def approval_card(view: ApprovalCardView) -> SlackMessage:
                 block_id="case_actions", elements=[button_element(b) for b in case_buttons]
             )
         )
+    bottom.append(DividerBlock())
     room = MAX_MESSAGE_BLOCKS - len(top) - len(bottom) - MIN_MIDDLE
     files = file_blocks(view.files, view.evidence, room)
     room = MAX_MESSAGE_BLOCKS - len(top) - len(bottom) - len(files)
-    return SlackMessage(view.notification, [*top, *fit(middle, room), *files, *bottom])
+    return SlackMessage(view.notification, [*top, *bottom, *fit(middle, room), *files])
 
 
 def case_modal(view: ApprovalCardView) -> View:
