@@ -13,7 +13,8 @@ from bot.policy import DEFAULT_POLICY
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python app.py ARGS` with env added; timeout only catches a hang (speed is bench/'s)."""
     clean = {
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "DEMO_"))
     }
@@ -24,7 +25,7 @@ def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         stdin=subprocess.DEVNULL,  # no terminal: a command that would ask says what to give
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
     )
 
 

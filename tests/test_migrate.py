@@ -12,6 +12,10 @@ from tests.sealed_files import read_case_file, write_case_file
 from tests.test_cli import run
 
 CASES = 10_000
+# Each run reads all 10,000 case files and compares them with PostgreSQL's copies; the second also
+# deletes them (10,002 unlinks), which can take minutes on a loaded machine: the bound catches a
+# hang, not slowness (speed is measured in bench/, not here).
+HANG = 600
 
 
 async def keep_a_value(data_dir: Path) -> None:
@@ -35,7 +39,7 @@ def test_migrate_copies_every_case_once_and_audit_verifies_them(tmp_path: Path, 
     fill(data, run_sync(template, tmp_path), CASES)
     run_sync(keep_a_value, data)
 
-    first = run("migrate", "--to", pg_url, "--keep-source", DATA_DIR=str(data))
+    first = run("migrate", "--to", pg_url, "--keep-source", DATA_DIR=str(data), timeout=HANG)
     assert first.returncode == 0, first.stderr[-2000:]
     assert "are kept (--keep-source)" in first.stdout
     assert len(list((data / "cases").glob("*.json"))) == CASES
@@ -43,7 +47,7 @@ def test_migrate_copies_every_case_once_and_audit_verifies_them(tmp_path: Path, 
     assert f"Verified {CASES:,} hash chain(s) in PostgreSQL: 0 problem(s)." in first.stdout
     assert "copied 1, skipped 0 already there" in first.stdout
 
-    again = run("migrate", "--to", pg_url, DATA_DIR=str(data))
+    again = run("migrate", "--to", pg_url, DATA_DIR=str(data), timeout=HANG)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "Copied 0 case(s)" in again.stdout
     assert f"Skipped {CASES:,} case(s) already there with the same content." in again.stdout
@@ -53,7 +57,7 @@ def test_migrate_copies_every_case_once_and_audit_verifies_them(tmp_path: Path, 
     assert not (data / "cases").exists() and not (data / "values").exists()
     assert not (data / "case-index.json").exists() and (data / "evidence").is_dir()
 
-    audit = run("audit", "verify", DATA_DIR=str(data), DATABASE_URL=pg_url)
+    audit = run("audit", "verify", DATA_DIR=str(data), DATABASE_URL=pg_url, timeout=HANG)
     assert audit.returncode == 0, audit.stderr[-2000:]
     assert f"Checked {CASES} case(s): 0 with a broken timeline." in audit.stdout
     # The reference counters moved past the copied cases: no reference is handed out twice.
@@ -82,14 +86,14 @@ def test_migrate_to_an_unreachable_database_says_so(tmp_path: Path):
 def test_migrate_keeps_the_source_when_the_copy_does_not_verify(tmp_path: Path, pg_url: str):
     data = tmp_path / "data"
     fill(data, run_sync(template, tmp_path), 3)
-    first = run("migrate", "--to", pg_url, "--keep-source", DATA_DIR=str(data))
+    first = run("migrate", "--to", pg_url, "--keep-source", DATA_DIR=str(data), timeout=HANG)
     assert first.returncode == 0, first.stderr[-2000:]
     # A case changed in TinyDB since: PostgreSQL's copy differs, so nothing may be removed.
     path = sorted((data / "cases").glob("*.json"))[0]
     stored = read_case_file(path)
     stored["case"]["1"]["urgency"] = "high"
     write_case_file(path, stored)
-    again = run("migrate", "--to", pg_url, DATA_DIR=str(data))
+    again = run("migrate", "--to", pg_url, DATA_DIR=str(data), timeout=HANG)
     assert again.returncode == 1
     assert f"Not copied: {path.stem} is already there with different content" in again.stdout
     assert "are kept: the copy did not verify" in again.stdout
@@ -124,10 +128,10 @@ def test_migrate_brings_the_access_logs_up_to_date_before_removing_the_source(
 
     ref = sorted(p.stem for p in (data / "cases").glob("*.json"))[0]
     run_sync(opened, ref)
-    first = run("migrate", "--to", pg_url, "--keep-source", DATA_DIR=str(data))
+    first = run("migrate", "--to", pg_url, "--keep-source", DATA_DIR=str(data), timeout=HANG)
     assert first.returncode == 0, first.stderr[-2000:]
     run_sync(opened, ref)  # opened again after the copy, before the switch
-    again = run("migrate", "--to", pg_url, DATA_DIR=str(data))
+    again = run("migrate", "--to", pg_url, DATA_DIR=str(data), timeout=HANG)
     assert again.returncode == 0, again.stderr[-2000:]
     assert run_sync(log_in_postgres, ref) == ["dpo@oaktrust.example"] * 2
     assert not (data / "access").exists() and not (data / "cases").exists()

@@ -119,6 +119,15 @@ async def test_tasks_done_reassigned_then_the_case_closed_and_reopened(world: Wo
     ]
 
     # The card, updated in place, now lists the tasks with Mark done and Reassign, and their help.
+    # The update is Web API work after Bolt's ack (design section 4): wait for the call itself.
+    [ref] = [m for m in record.case.messages if m.purpose == "approval"][:1]
+    await w.api.wait_for(
+        "chat.update",
+        predicate=lambda c: (
+            (c.args.get("channel"), c.args.get("ts")) == (ref.conversation, ref.message_id)
+            and "task_done" in json.dumps(c.args)
+        ),
+    )
     channel, card = await card_of(w, reference)
     last_update = w.api.calls_to("chat.update")[-1].args
     assert (last_update["channel"], last_update["ts"]) == (channel, card["ts"])
