@@ -14,7 +14,7 @@ import aiohttp
 from docx import Document
 
 from bot.drafts import long_date
-from bot.models import CaseFile, CaseOutcome, Notice, Status, TaskStatus
+from bot.models import CaseFile, CaseOutcome, CaseSummary, Notice, Status, TaskStatus
 from bot.timeline import verify
 from tests.conftest import HEAD as HEAD_ACTOR
 from tests.e2e.slack_support import (
@@ -43,11 +43,20 @@ from tests.fakes.slack_session import (
 __all__ = ["world"]
 
 
+async def indexed(w: World, record: CaseFile) -> bool:
+    """Whether the store's summaries show this record: a TinyDB save renames the file into place,
+    fsyncs the folder, and only then indexes it (summaries, pending outbox), so under load the
+    file can be read well before fire_reminders or idle() see the write."""
+    want = CaseSummary.of(record.case)
+    return want in await w.server.service.store.summaries()
+
+
 async def settled(w: World, reference: str, done: Callable[[CaseFile], bool]) -> CaseFile:
-    """Wait until the stored case satisfies done (Bolt runs listeners after the ack)."""
+    """Wait until the stored case satisfies done and its save is complete (Bolt runs listeners
+    after the ack)."""
     for _ in range(200):
         record = await w.server.service.get(reference)
-        if done(record):
+        if done(record) and await indexed(w, record):
             await w.server.idle()
             return await w.server.service.get(reference)
         await asyncio.sleep(0.05)
