@@ -33,6 +33,8 @@ class ActionId(StrEnum):
     OPEN_FILE = "case_open_file"  # evidence or a draft: answered privately with a signed link
     CORRECT_ANSWER = "case_correct_answer"  # an approver corrects a submitted answer
     MAKE_LETTER = "case_make_letter"  # 5.1.1: the form with the optional remove-by date
+    ADVISE_GO_AHEAD = "dsl_advise_go_ahead"  # the DSL: the held-back conversation may go ahead
+    ADVISE_HOLD = "dsl_advise_hold"  # the DSL: hold the conversation (the LADO/police involved)
 
 
 class InputId(StrEnum):
@@ -44,6 +46,7 @@ class InputId(StrEnum):
     QUESTION = "info_question"
     ANSWER = "info_answer"
     TASK_RESULT = "task_result"
+    ADVICE_NOTE = "advice_note"  # the DSL's optional note with their advice
     TASK_REFERENCE = "task_reference"
     TASK_OWNER = "task_owner"
     CLOSE_OUTCOME = "close_outcome"

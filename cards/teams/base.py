@@ -34,6 +34,8 @@ PAYLOAD_KEY = {
     ActionId.TASK_SNOOZE: TASK,
     ActionId.POST_REMOVED: TASK,
     ActionId.POST_STILL_UP: TASK,
+    ActionId.ADVISE_GO_AHEAD: TASK,
+    ActionId.ADVISE_HOLD: TASK,
     ActionId.OPEN_FILE: FILE,
     ActionId.MAKE_LETTER: FILE,
     ActionId.CLOSE_CASE: CASE,

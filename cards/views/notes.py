@@ -43,20 +43,33 @@ def reminder(case: Case, task: Task, kind: ReminderKind, policy: Policy, tz: tzi
     )
 
 
+ADVICE_ASKED = (
+    "Record your advice on talking to the parent: the conversation is held back until you have "
+    "advised (the trust's safeguarding practice, Keeping Children Safe in Education Part 4)."
+)
+
+
 def task_assigned(case: Case, task: Task, policy: Policy, tz: tzinfo) -> NoteView:
+    payload = TaskPayload(case.reference, task.id).encode()
+    lines: tuple[str, ...] = (
+        policy.action(task.action_id).labelled,
+        f"Due {when(task.due_at, tz)}.",
+    )
+    advice: tuple[Button, ...] = ()
+    if policy.action(task.action_id).referral == "lado" and any(
+        a.held_back for a in case.recommendation.actions
+    ):
+        lines = (*lines, ADVICE_ASKED)
+        advice = (
+            Button("The conversation may go ahead", ActionId.ADVISE_GO_AHEAD, payload),
+            Button("Hold it: the LADO/police are involved", ActionId.ADVISE_HOLD, payload),
+        )
     return NoteView(
         case.reference,
         f"A task on {case.reference} is now yours",
-        (policy.action(task.action_id).labelled, f"Due {when(task.due_at, tz)}."),
+        lines,
         f"Report {case.reference}: a task was assigned to you",
-        buttons=(
-            Button(
-                "Mark done",
-                ActionId.TASK_DONE,
-                TaskPayload(case.reference, task.id).encode(),
-                primary=True,
-            ),
-        ),
+        buttons=(Button("Mark done", ActionId.TASK_DONE, payload, primary=True), *advice),
     )
 
 

@@ -17,6 +17,8 @@ TASK_BUTTONS = frozenset(
         ActionId.TASK_SNOOZE,
         ActionId.POST_STILL_UP,
         ActionId.POST_REMOVED,
+        ActionId.ADVISE_GO_AHEAD,
+        ActionId.ADVISE_HOLD,
     }
 )
 

@@ -187,6 +187,8 @@ class SlackChannel:
         bolt.action(ActionId.TASK_SNOOZE.value)(self.on_snooze)
         bolt.action(ActionId.POST_REMOVED.value)(self.on_post_removed)
         bolt.action(ActionId.POST_STILL_UP.value)(self.on_post_still_up)
+        bolt.action(ActionId.ADVISE_GO_AHEAD.value)(self.on_advise_go_ahead)
+        bolt.action(ActionId.ADVISE_HOLD.value)(self.on_advise_hold)
         bolt.action(ActionId.CLOSE_CASE.value)(self.on_close)
         bolt.view(ViewId.CLOSE.value)(self.on_close_submit)
         bolt.action(ActionId.REOPEN_CASE.value)(self.on_reopen)
@@ -288,6 +290,14 @@ class SlackChannel:
     async def on_post_still_up(self, ack: Ack, body: Body) -> None:
         await ack()
         await self.follow.post_check(body, still_up=True)
+
+    async def on_advise_go_ahead(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.advise(body, go_ahead=True)
+
+    async def on_advise_hold(self, ack: Ack, body: Body) -> None:
+        await ack()
+        await self.follow.advise(body, go_ahead=False)
 
     async def on_close(self, ack: Ack, body: Body) -> None:
         await ack()

@@ -225,6 +225,23 @@ class FollowThrough:
         else:
             await self._whisper(body, f"Noted on {payload.reference}: the post has been removed.")
 
+    async def advise(self, body: Body, go_ahead: bool) -> None:
+        """The DSL's advice on the held-back conversation with the parent."""
+        payload = task_payload(body)
+        actor = await self.directory.actor(user_id(body))
+        try:
+            outcome = await self.service.record_dsl_advice(payload.reference, actor, go_ahead)
+        except BotError as exc:
+            await self._whisper(body, str(exc))
+            return
+        if not outcome.applied:
+            await self._whisper(body, outcome.note)
+            return
+        said = "may go ahead" if go_ahead else "is held back"
+        await self._whisper(
+            body, f"Your advice is recorded on {payload.reference}: the conversation {said}."
+        )
+
     # closing and reopening
 
     async def _approver_case(self, body: Body) -> tuple[CasePayload, Case] | None:

@@ -69,6 +69,8 @@ class FollowThrough:
             ActionId.TASK_SNOOZE: self.snooze,
             ActionId.POST_REMOVED: self.post_removed,
             ActionId.POST_STILL_UP: self.post_still_up,
+            ActionId.ADVISE_GO_AHEAD: self.advise_go_ahead,
+            ActionId.ADVISE_HOLD: self.advise_hold,
             ActionId.CLOSE_CASE: self.close_form,
             ViewId.CLOSE: self.close,
             ActionId.REOPEN_CASE: self.reopen_form,
@@ -262,6 +264,25 @@ class FollowThrough:
 
     async def post_still_up(self, actor: Actor, data: Data, mode: Mode) -> Card:
         return await self.post_check(actor, data, still_up=True)
+
+    async def advise(self, actor: Actor, data: Data, go_ahead: bool) -> Card:
+        """The DSL's advice on the held-back conversation with the parent."""
+        payload = TaskPayload.decode(data.get(teams.TASK))
+        back = back_of(data)
+        try:
+            outcome = await self.service.record_dsl_advice(payload.reference, actor, go_ahead)
+        except BotError as exc:
+            return await self.refused(payload.reference, actor, back, exc)
+        said = "may go ahead" if go_ahead else "is held back"
+        return await self.after(
+            outcome, actor, back, f"Your advice is recorded: the conversation {said}."
+        )
+
+    async def advise_go_ahead(self, actor: Actor, data: Data, mode: Mode) -> Card:
+        return await self.advise(actor, data, go_ahead=True)
+
+    async def advise_hold(self, actor: Actor, data: Data, mode: Mode) -> Card:
+        return await self.advise(actor, data, go_ahead=False)
 
     # closing and reopening: approvers only (the service checks; the forms say so up front)
 

@@ -45,6 +45,8 @@ DONE: dict[str, str] = {
     ActionId.CLOSE_CASE: "The case is closed.",
     ActionId.REOPEN_CASE: "The case is reopened.",
     ActionId.CORRECT_ANSWER: "The answer is corrected; the report as filed is kept.",
+    ActionId.ADVISE_GO_AHEAD: "Your advice is recorded: the conversation may go ahead.",
+    ActionId.ADVISE_HOLD: "Your advice is recorded: the conversation is held back.",
     ActionId.MAKE_LETTER: "The letter is made and kept with the case (5.1.1): open it below.",
     "evidence": "The screenshots are kept as evidence (5.1.7).",
 }
@@ -68,6 +70,8 @@ class CasePages:
             ActionId.REOPEN_CASE: self.reopen,
             ActionId.CORRECT_ANSWER: self.correct,
             ActionId.MAKE_LETTER: self.make_letter,
+            ActionId.ADVISE_GO_AHEAD: self.advise_go_ahead,
+            ActionId.ADVISE_HOLD: self.advise_hold,
         }
 
     def mount(self, app: web.Application) -> None:
@@ -308,6 +312,16 @@ class CasePages:
         task = TaskPayload.decode(value).task_id
         return await self.service.answer_post_check(ref, actor, task, False)
 
+    async def advise_go_ahead(self, ref: str, actor: Actor, form: Submitted, value: str) -> Outcome:
+        TaskPayload.decode(value)
+        return await self.service.record_dsl_advice(ref, actor, True, form.one(InputId.ADVICE_NOTE))
+
+    async def advise_hold(self, ref: str, actor: Actor, form: Submitted, value: str) -> Outcome:
+        TaskPayload.decode(value)
+        return await self.service.record_dsl_advice(
+            ref, actor, False, form.one(InputId.ADVICE_NOTE)
+        )
+
     async def close(self, ref: str, actor: Actor, form: Submitted, value: str) -> Outcome:
         CasePayload.decode(value)
         return await self.service.close(
@@ -341,5 +355,7 @@ TASK_ACTIONS = frozenset(
         ActionId.TASK_SNOOZE,
         ActionId.POST_STILL_UP,
         ActionId.POST_REMOVED,
+        ActionId.ADVISE_GO_AHEAD,
+        ActionId.ADVISE_HOLD,
     }
 )

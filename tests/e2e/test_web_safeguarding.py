@@ -154,3 +154,32 @@ async def test_an_unknown_author_has_no_conversation_step(tmp_path: Path) -> Non
         assert 'value="discuss" checked' not in page
         assert 'value="report_to_platform" checked' in page
         assert "The trust&#39;s practice: Nobody knows who posted it" in page
+
+
+async def test_the_dsl_advises_then_the_head_can_approve_the_conversation(tmp_path: Path) -> None:
+    async with web(tmp_path) as (server, person):
+        what = [*WHAT, ("allegation_against_staff", "yes")]
+        ref = await file_through_the_form(person, what=what)
+        await server.idle()
+        head = await person("head@oakprimary.example")
+        approve = {"action": "case_approve", "value": f"{ref}:1", "decision_actions": "discuss"}
+        status, page, _ = await head.post(f"/cases/{ref}/act", approve)
+        assert status == 422 and "advice is awaited" in page, page
+        assert (await server.service.get(ref)).case.decision is None
+        dsl = await person("dsl@oakprimary.example")
+        _, inbox = await dsl.get("/inbox")
+        assert "Record your advice on talking to the parent" in inbox
+        assert "dsl_advise_go_ahead" in inbox and "dsl_advise_hold" in inbox
+        advise = {"action": "dsl_advise_go_ahead", "value": f"{ref}:t1"}
+        advise["advice_note"] = "Spoken to the LADO"
+        status, page, url = await dsl.post(f"/cases/{ref}/act", advise)
+        assert status == 200 and url.endswith("?done=dsl_advise_go_ahead"), page
+        record = await server.service.get(ref)
+        [event] = [e for e in record.timeline if e.kind == "dsl_advice"]
+        assert event.after == {"go_ahead": True, "note": "Spoken to the LADO"}
+        _, page = await head.get(f"/cases/{ref}")
+        assert "The DSL advised on" in page and "may go ahead" in page
+        status, page, url = await head.post(f"/cases/{ref}/act", approve)
+        assert status == 200 and url.endswith("?done=case_approve"), page
+        case = (await server.service.get(ref)).case
+        assert case.status is Status.APPROVED and case.decision.actions == ("discuss",)
