@@ -15,7 +15,8 @@ from tests.e2e.slack_support import (
     posted_to,
     world,
 )
-from tests.fakes.slack_session import CHAIR, DSL, HEAD, LEADERS
+from tests.e2e.test_slack_follow_through import settled
+from tests.fakes.slack_session import CHAIR, DSL, HEAD, LEADERS, button_values
 
 __all__ = ["world"]
 HEAD_ACTOR = Actor("slack", HEAD, "head@oakprimary.example")
@@ -74,8 +75,7 @@ async def test_a_case_about_the_head_goes_to_the_escalation_contact(world: World
     case = (await w.server.service.get(reference)).case
     assert case.status is Status.AWAITING_DECISION and case.decision is None
     await click_card(w, CHAIR, reference, "case_approve")
-    await w.server.idle()
-    case = (await w.server.service.get(reference)).case
+    case = (await settled(w, reference, lambda r: r.case.decision is not None)).case
     assert case.status is Status.APPROVED and case.decision.by.email == "chair@oaktrust.example"
     assert not w.server.service.can_view(HEAD_ACTOR, case)
 
@@ -87,3 +87,35 @@ async def test_an_unknown_author_gets_no_conversation_step(world: World) -> None
     assert "discuss" not in ticked(card)
     assert set(ticked(card)) == {"report_to_platform", "retain_evidence"}
     assert "The trust's practice: Nobody knows who posted it" in json.dumps(card["blocks"])
+
+
+async def test_the_dsl_advises_on_slack_then_the_head_can_approve_the_conversation(
+    world: World,
+) -> None:
+    w = world
+    reference = await file_report(w, what=ALLEGATION)
+    await w.server.idle()
+    await click_card(w, HEAD, reference, "case_approve", ticked=["discuss", "retain_evidence"])
+    await w.api.wait_for("chat.postEphemeral")
+    told = [c.args for c in w.api.calls_to("chat.postEphemeral") if c.args["user"] == HEAD]
+    assert told and "the DSL's advice is awaited" in told[-1]["text"]
+    assert "@" not in told[-1]["text"]
+    assert (await w.server.service.get(reference)).case.decision is None
+    [note] = [m for m in posted_to(w, DSL) if "Record your advice" in json.dumps(m["blocks"])]
+    assert button_values(note, "dsl_advise_go_ahead") == [f"{reference}:t1"]
+    assert button_values(note, "dsl_advise_hold") == [f"{reference}:t1"]
+    reply = await w.slack.click(
+        DSL, "dsl_advise_go_ahead", f"{reference}:t1", message=note, channel=DSL
+    )
+    assert reply.status == 200, reply.text
+    record = await settled(w, reference, lambda r: any(e.kind == "dsl_advice" for e in r.timeline))
+    [event] = [e for e in record.timeline if e.kind == "dsl_advice"]
+    assert event.after == {"go_ahead": True, "note": ""}
+    assert event.actor.startswith("dsl@oakprimary.example ")
+    told = [c.args for c in w.api.calls_to("chat.postEphemeral") if c.args["user"] == DSL]
+    assert "Your advice is recorded" in told[-1]["text"]
+    _, card = await card_of(w, reference)
+    assert "The DSL advised on" in json.dumps(card["blocks"])
+    await click_card(w, HEAD, reference, "case_approve", ticked=["discuss", "retain_evidence"])
+    case = (await settled(w, reference, lambda r: r.case.decision is not None)).case
+    assert case.status is Status.APPROVED and "discuss" in case.decision.actions
