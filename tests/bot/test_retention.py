@@ -13,10 +13,11 @@ import pytest
 
 from bot.access import AccessKind
 from bot.errors import NotAllowed
-from bot.models import MessageRef, Notice, Status
+from bot.models import Actor, MessageRef, Notice, Status
 from bot.retention import ERASURES, PURGED, REMOVALS, Due
 from bot.scheduler import RetentionLoop
 from bot.service import CaseService
+from bot.service.core import ESCALATED
 from bot.storage.tinydb_store import TinyDBStore
 from tests.conftest import DEPUTY, HEAD, REPORTER, Clock
 from tests.sealed_files import plaintext
@@ -225,3 +226,19 @@ async def test_a_case_about_a_decider_is_erased_by_the_escalation_contacts_not_t
     with pytest.raises(NotAllowed, match="Only the approvers who decide"):
         await service.confirm_erasure(ref, DEPUTY.email)  # a school approver: not for this case
     assert await service.store.load(ref) is not None
+
+
+async def test_a_removed_escalated_case_leaves_no_escalated_cases_entry(
+    service: CaseService, clock: Clock, make_answers, store: TinyDBStore
+):
+    chair = Actor("slack", "UCHAIR1", "chair@oaktrust.example", "Cara Chair")
+    ref = await filed(service, make_answers, "a", about=["head"])
+    assert await store.get_value(ESCALATED, ref) == {"school": "oak-primary"}
+    await service.approve(ref, chair, 1, ["retain_evidence"])
+    await service.complete_task(ref, chair, "t1", "Kept")
+    await service.close(ref, chair, "resolved_otherwise", "Sorted")
+    clock.now = SIX_YEARS_ON
+    await service.retention_pass()
+    assert await store.load(ref) is None
+    assert await store.get_value(ESCALATED, ref) is None
+    assert ref not in await store.values(ESCALATED)
