@@ -122,3 +122,34 @@ async def test_an_unknown_author_has_no_conversation_step(world: Teams) -> None:
     assert "discuss" not in ticked.split(",")
     assert set(ticked.split(",")) == {"report_to_platform", "retain_evidence"}
     assert "The trust's practice: Nobody knows who posted it" in json.dumps(card)
+
+
+async def test_the_dsl_advises_on_teams_then_the_head_can_approve_the_conversation(
+    world: Teams,
+) -> None:
+    await world.install(DSL)
+    await world.install(HEAD)
+    reference = await filed(world, categories=["allegations"], allegation_against_staff=["yes"])
+    approve = {"case": f"{reference}:1", "decision_actions": "discuss,retain_evidence"}
+    card = await world.execute(HEAD, "case_approve", approve)
+    said = [e["text"] for e in elements(card) if "advice is awaited" in str(e.get("text", ""))]
+    assert said and all("@" not in t for t in said)  # names the DSL's advice, lists no emails
+    assert (await world.server.service.get(reference)).case.decision is None
+    to_dsl = json.dumps([sent_card(c) for c in world.connector.sent(chat(DSL).id)])
+    assert "Record your advice on talking to the parent" in to_dsl
+    assert '"verb": "dsl_advise_go_ahead"' in to_dsl and '"verb": "dsl_advise_hold"' in to_dsl
+    told = await world.execute(
+        DSL, "dsl_advise_go_ahead", {"task": f"{reference}:t1", "back": "note"}
+    )
+    assert "Your advice is recorded: the conversation may go ahead." in json.dumps(told)
+    record = await world.server.service.get(reference)
+    [event] = [e for e in record.timeline if e.kind == "dsl_advice"]
+    assert event.after == {"go_ahead": True, "note": ""} and event.actor.startswith(DSL.email)
+    [discuss] = [a for a in record.case.recommendation.actions if a.action_id == "discuss"]
+    assert discuss.reason.startswith("The DSL advised on") and discuss.reason.endswith(
+        "may go ahead"
+    )
+    done = await world.execute(HEAD, "case_approve", approve)
+    assert "Approved by" in json.dumps(done)
+    case = (await world.server.service.get(reference)).case
+    assert case.status is Status.APPROVED and "discuss" in case.decision.actions
