@@ -9,10 +9,15 @@ from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
+from msrest.exceptions import ValidationError
 
 from bot.errors import StorageUnavailable
 from cards import teams as teams_cards
 from handlers.failures import SHAPE_ERRORS, TITLE, Handler, explain
+
+# Beside the shapes every channel meets: a reply the connector's serialiser refuses because the
+# activity it answers named no conversation (msrest checks the reply before it is sent).
+TEAMS_SHAPE_ERRORS = (*SHAPE_ERRORS, ValidationError)
 
 log = logging.getLogger(__name__)
 ACTIVITIES_PATH = "/api/messages"  # where handlers.teams.channel takes Bot Framework activities
@@ -49,7 +54,7 @@ async def teams_guard(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     try:
         response = await handler(request)
-    except SHAPE_ERRORS as exc:
+    except TEAMS_SHAPE_ERRORS as exc:
         # The exception's type only: its message and traceback may quote the activity (names,
         # emails, report text), and nobody is authenticated yet.
         log.warning("a Teams activity of a shape that cannot be read: %s", type(exc).__name__)

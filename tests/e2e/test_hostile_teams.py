@@ -147,3 +147,22 @@ def test_broken_bodies_never_break_the_server(hostile: Hostile, body: bytes, con
     r = hostile.post(body, content_type)
     no_traceback(r.status_code, r.text)
     assert hostile.state() == before
+
+
+def test_a_reply_the_connector_cannot_address_is_400_not_500(hostile: Hostile):
+    """Found by the test above: a message with no conversation id and a string for channel
+    data got as far as the reply, whose serialisation (msrest) refused it: a 500."""
+    before = hostile.state()
+    payload = {
+        "type": "message",
+        "serviceUrl": hostile.teams.url,
+        "channelId": "msteams",
+        "from": NOT_ALLOWED[0].account(),
+        "conversation": {"id": None},
+        "channelData": "not an object",
+        "text": "hello",
+    }
+    r = hostile.post(json.dumps(payload).encode())
+    assert r.status_code == 400, r.text
+    no_traceback(r.status_code, r.text)
+    assert hostile.state() == before
