@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -15,6 +13,7 @@ import pytest
 
 from bot.config import EXAMPLE_TRUST
 from handlers import cli
+from tests.e2e.harness import app_py
 from tests.test_deploy import settings_read_by_the_code
 from tests.test_manifest import SCHEMA, is_known_false_positive
 
@@ -22,19 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "Microsoft", "DEMO_MODE", "DATABASE_URL"))
-    }
-    return subprocess.run(
-        [sys.executable, "app.py", *args],
-        cwd=ROOT,
-        env={**clean, "TRUST_CONFIG": str(EXAMPLE_TRUST), **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return app_py({"TRUST_CONFIG": str(EXAMPLE_TRUST), **env}, *args)
 
 
 def one_line(done: subprocess.CompletedProcess[str]) -> str:

@@ -31,6 +31,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def app_py(
+    env: Mapping[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python app.py ARGS` as a person runs it, with these settings and none of this machine's
+    platform, demo or database ones: what it printed and its exit code."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "Microsoft", "DEMO_", "DATABASE_")) and k != "HOST"
+    }
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """Settings for a test server: loopback, its own data folder, the example trust file; and
     DEMO_MODE=1 (the web channel, unauthenticated Teams) unless a production setting is among

@@ -5,30 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import stat
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
 from bot.sealing import new_key
-from tests.e2e.harness import base_env, running_server
+from tests.e2e.harness import app_py, base_env, running_server
 from tests.e2e.slack_support import World, file_report, slack_world
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def app(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}
-    return subprocess.run(
-        [sys.executable, "app.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 async def test_a_backup_restored_into_an_empty_folder_serves_the_same_cases(
@@ -49,7 +34,7 @@ async def backup_and_restore(
 ) -> None:
     env = {k: v for k, v in base_env(w.data_dir, **key).items() if k != "PORT"}
     out = tmp_path / "backup.tar.gz"
-    done = app(env, "backup", "--out", str(out))  # beside the running server
+    done = app_py(env, "backup", "--out", str(out))  # beside the running server
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with tarfile.open(out) as tar:
@@ -60,11 +45,11 @@ async def backup_and_restore(
     assert not [n for n in names if "link-signing" in n or n.endswith((".key", ".lock"))]
 
     restored = tmp_path / "restored"
-    done = app(env, "restore", str(out), "--to", str(restored))
+    done = app_py(env, "restore", str(out), "--to", str(restored))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Checked 2 case(s): 0 with a broken timeline." in done.stdout
     # Into a folder that is not empty: refused, nothing written.
-    again = app(env, "restore", str(out), "--to", str(restored))
+    again = app_py(env, "restore", str(out), "--to", str(restored))
     assert again.returncode == 2 and "is not empty" in again.stderr
 
     async with running_server(base_env(restored, **key)) as server:
@@ -81,7 +66,7 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(tmp_path: Path) 
     (data / "cases").mkdir(parents=True)
     (data / "cases" / "OAK-2026-0001.json").write_text("{}")
     out = tmp_path / "b.tar.gz"
-    assert app(env, "backup", "--out", str(out)).returncode == 0
+    assert app_py(env, "backup", "--out", str(out)).returncode == 0
     # Rewrite the one case with other bytes under the same manifest.
     with tarfile.open(out) as tar:
         members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
@@ -92,7 +77,7 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(tmp_path: Path) 
             info = tarfile.TarInfo(name)
             info.size = len(body)
             tar.addfile(info, __import__("io").BytesIO(body))
-    done = app(env, "restore", str(damaged), "--to", str(tmp_path / "new"))
+    done = app_py(env, "restore", str(damaged), "--to", str(tmp_path / "new"))
     assert done.returncode == 2
     assert "data/cases/OAK-2026-0001.json: missing or damaged" in done.stderr
     assert not (tmp_path / "new").exists()

@@ -3,27 +3,12 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.e2e.harness import ServerProcess, base_env
+from tests.e2e.harness import ServerProcess, app_py, base_env
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def app(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}
-    return subprocess.run(
-        [sys.executable, "app.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 async def test_a_second_server_on_the_same_folder_exits_2_naming_the_first(tmp_path):
@@ -31,22 +16,22 @@ async def test_a_second_server_on_the_same_folder_exits_2_naming_the_first(tmp_p
     first = ServerProcess(env)
     await first.start()
     try:
-        second = app(base_env(tmp_path / "data"))  # same folder, another port
+        second = app_py(base_env(tmp_path / "data"))  # same folder, another port
         assert second.returncode == 2
         lines = second.stderr.strip().splitlines()
         assert lines[-1].startswith(f"Error: {tmp_path / 'data'}: in use: process {first.proc.pid}")
         assert "(serve, since " in lines[-1]
         assert "Listening" not in second.stderr and "Traceback" not in second.stderr
         # Reading beside it is fine; writing is not.
-        audit = app(env, "audit", "verify")
+        audit = app_py(env, "audit", "verify")
         assert audit.returncode == 0, audit.stderr
-        purge = app(env, "purge")
+        purge = app_py(env, "purge")
         assert purge.returncode == 2 and f"process {first.proc.pid}" in purge.stderr
-        assert app(env, "purge", "--dry-run").returncode == 0
+        assert app_py(env, "purge", "--dry-run").returncode == 0
     finally:
         first.stop()
     # Once it has stopped (or died: the system drops a dead process's lock), the folder is free.
-    assert app(env, "purge").returncode == 0
+    assert app_py(env, "purge").returncode == 0
 
 
 async def test_a_killed_server_leaves_the_folder_free(tmp_path):
@@ -64,7 +49,7 @@ def test_a_taken_port_is_one_line_before_listening(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = app(base_env(tmp_path / "data", PORT=str(port)))
+        done = app_py(base_env(tmp_path / "data", PORT=str(port)))
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1] == (
         f"Error: environment: HOST/PORT: 127.0.0.1:{port} is already in use"
