@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -85,8 +85,43 @@ def _choices(options: Sequence[Option], with_clause: bool = False) -> tuple[Choi
     return tuple(Choice(o.id, o.labelled if with_clause else o.label) for o in options)
 
 
+STUDENT = re.compile(r"\b([Ss])tudent")
+
+
+def in_words(sections: tuple[Section, ...], schools: Sequence[School]) -> tuple[Section, ...]:
+    """The form in the schools' own word for the children: the policy says "students"; a
+    school whose trust file says `pupil_word = "pupil"` (every school of the form's, so the
+    word is one throughout) reads "pupils". Answer ids are the policy's either way."""
+    if not schools or any(s.pupil_word != "pupil" for s in schools):
+        return sections
+
+    def say(text: str) -> str:
+        return STUDENT.sub(lambda m: "Pupil" if m[1] == "S" else "pupil", text)
+
+    return tuple(
+        replace(
+            section,
+            title=say(section.title),
+            fields=tuple(
+                replace(
+                    f,
+                    label=say(f.label),
+                    hint=say(f.hint),
+                    choices=tuple(replace(c, label=say(c.label)) for c in f.choices),
+                )
+                for f in section.fields
+            ),
+        )
+        for section in sections
+    )
+
+
 def report_form(policy: Policy, schools: Sequence[School] = ()) -> tuple[Section, ...]:
     """The questions, in the order asked; the school question only when there is a choice."""
+    return in_words(_questions(policy, schools), schools)
+
+
+def _questions(policy: Policy, schools: Sequence[School]) -> tuple[Section, ...]:
     school = (
         (
             Field(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
-    from bot.config import Trust
+    from bot.trust import Trust
 
 URGENCIES = ("standard", "high", "urgent")
 ACTION_ID = re.compile(r"^[a-z][a-z0-9_]*$")

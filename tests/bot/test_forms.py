@@ -77,3 +77,35 @@ def test_a_link_typed_without_https_gets_it(policy):
     assert answers.link == "https://www.facebook.com/groups/oak/posts/1"
     bad = check(report_form(policy), answers_values(link="javascript:alert(1)"), TODAY)
     assert bad["link"].startswith("A link starts with https://")
+
+
+def test_a_school_that_says_pupil_reads_pupil_throughout_its_form(policy, trust):
+    from dataclasses import replace
+
+    import pytest
+
+    from bot.config import parse_trust
+    from bot.errors import ConfigError
+    from tests.bot.test_config import raw_trust
+
+    def words(form) -> str:
+        return " ".join(
+            " ".join([s.title, *(f"{f.label} {f.hint}" for f in s.fields)])
+            + " ".join(c.label for f in s.fields for c in f.choices)
+            for s in form
+        ).lower()
+
+    assert "student" in words(report_form(policy, trust.schools[:1]))  # the policy's word
+    pupils = replace(trust.schools[0], pupil_word="pupil")
+    form = report_form(policy, (pupils,))
+    assert "student" not in words(form) and "pupil" in words(form)
+    # The answers keep the policy's ids, so triage reads them the same.
+    about = {f.id: f for f in fields_of(form)}[FieldId.ABOUT]
+    assert "student" in [c.id for c in about.choices]
+    # Two schools with two words: the policy's word, one word throughout.
+    assert "student" in words(report_form(policy, (pupils, trust.schools[1])))
+    raw = raw_trust()
+    raw["school"][0]["pupil_word"] = "kid"
+    with pytest.raises(ConfigError) as err:
+        parse_trust(raw, "trust.toml")
+    assert err.value.key == "school.oak-primary.pupil_word"
