@@ -82,7 +82,7 @@ class Section:
 
 
 def _choices(options: Sequence[Option], with_clause: bool = False) -> tuple[Choice, ...]:
-    return tuple(Choice(o.id, o.labelled if with_clause else o.label) for o in options)
+    return tuple(Choice(o.id, o.referenced if with_clause else o.label) for o in options)
 
 
 STUDENT = re.compile(r"\b([Ss])tudent")

@@ -48,6 +48,11 @@ class Option:
     asked_apart: bool = False  # facts: asked as a question of its own, not in the checklist
 
     @property
+    def referenced(self) -> str:
+        """For the reporter: the words first, the clause as a small reference after them."""
+        return f"{self.label} ({self.clause})" if self.clause else self.label
+
+    @property
     def labelled(self) -> str:
         if self.referral:  # the clause is the statutory guidance's, not the policy's
             return f"{self.label} ({self.clause})"
