@@ -52,7 +52,16 @@ async def test_the_heads_accesses_are_logged_and_the_reporter_sees_only_their_pa
         env = {"DATA_DIR": str(tmp_path / "data"), "TRUST_CONFIG": str(EXAMPLE_TRUST)}
         out = tmp_path / "case.zip"
         done = await asyncio.to_thread(
-            run, "export-case", ref, "--out", str(out), "--by", HEAD.email, **env
+            run,
+            "export-case",
+            ref,
+            "--out",
+            str(out),
+            "--by",
+            HEAD.email,
+            "--passphrase",
+            "for the police, not for the post",
+            **env,
         )
         assert done.returncode == 0, done.stderr
 
