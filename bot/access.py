@@ -10,8 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.models import canonical_json, to_plain
-
-GENESIS = "0" * 64
+from bot.timeline import GENESIS, verify_chain
 
 
 class AccessKind(StrEnum):
@@ -76,18 +75,8 @@ def next_entry(
 
 
 def verify(log: Sequence[AccessEntry]) -> list[str]:
-    """Problems found in the chain: an edited, removed, reordered or inserted entry."""
-    problems = []
-    prev = GENESIS
-    for n, entry in enumerate(log, start=1):
-        if entry.seq != n:
-            problems.append(f"access {n}: numbered {entry.seq} (an entry was removed or inserted)")
-        if entry.prev_hash != prev:
-            problems.append(f"access {n}: does not follow access {n - 1} (chain broken)")
-        if entry.computed_hash() != entry.hash:
-            problems.append(f"access {n}: its content does not match its hash (edited)")
-        prev = entry.hash
-    return problems
+    """Problems found in the access log's chain: an edited, removed, reordered or inserted entry."""
+    return verify_chain(log, "access", "entry")
 
 
 def entry_from(d: dict[str, Any]) -> AccessEntry:

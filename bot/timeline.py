@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from bot.models import TimelineEvent
 
@@ -30,16 +30,36 @@ def append(
     )
 
 
-def verify(timeline: Sequence[TimelineEvent]) -> list[str]:
-    """Problems found in the chain: an edited, removed, reordered or inserted event."""
+class Chained(Protocol):
+    """An entry of a hash chain: its number, the hash before it, its own."""
+
+    @property
+    def seq(self) -> int: ...
+
+    @property
+    def prev_hash(self) -> str: ...
+
+    @property
+    def hash(self) -> str: ...
+
+    def computed_hash(self) -> str: ...
+
+
+def verify_chain(entries: Sequence[Chained], noun: str, what: str) -> list[str]:
+    """Problems found in a chain: an edited, removed, reordered or inserted entry."""
     problems = []
     prev = GENESIS
-    for n, event in enumerate(timeline, start=1):
-        if event.seq != n:
-            problems.append(f"event {n}: numbered {event.seq} (an event was removed or inserted)")
-        if event.prev_hash != prev:
-            problems.append(f"event {n}: does not follow event {n - 1} (chain broken)")
-        if event.computed_hash() != event.hash:
-            problems.append(f"event {n}: its content does not match its hash (edited)")
-        prev = event.hash
+    for n, entry in enumerate(entries, start=1):
+        if entry.seq != n:
+            problems.append(f"{noun} {n}: numbered {entry.seq} (an {what} was removed or inserted)")
+        if entry.prev_hash != prev:
+            problems.append(f"{noun} {n}: does not follow {noun} {n - 1} (chain broken)")
+        if entry.computed_hash() != entry.hash:
+            problems.append(f"{noun} {n}: its content does not match its hash (edited)")
+        prev = entry.hash
     return problems
+
+
+def verify(timeline: Sequence[TimelineEvent]) -> list[str]:
+    """Problems found in the timeline's chain."""
+    return verify_chain(timeline, "event", "event")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -12,7 +10,8 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from handlers.demo import why_refused
-from tests.e2e.harness import ROOT, base_env, running_server
+from tests.e2e.harness import app_py as harness_app_py
+from tests.e2e.harness import base_env, running_server
 from tests.e2e.teams_support import chat, teams_world
 from tests.fakes import teams_activities as ta
 from tests.fakes.connector import FakeConnector
@@ -132,19 +131,7 @@ def test_the_fence_reads_peer_host_and_forwarding(peer, host, extra, why):
 
 
 def app_py(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "Microsoft", "DEMO_", "DATABASE_")) and k != "HOST"
-    }
-    return subprocess.run(
-        [sys.executable, str(ROOT / "app.py"), *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return harness_app_py(env, *args, timeout=60)
 
 
 @pytest.mark.parametrize(
