@@ -125,6 +125,22 @@ class Teams:
             await asyncio.sleep(0.02)
         raise AssertionError(f"no report form reached {user.id}:\n{self.connector.summary()}")
 
+    async def wait_reply(
+        self, user: ta.TeamsUser, before: int, contains: str, timeout: float = 10.0
+    ) -> str:
+        """The text of the first message in this person's chat, after `before` of them,
+        that contains `contains`: a notice for someone else (the head's card) may be sent
+        in between, so the last message sent anywhere is not the reply."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            for call in self.connector.sent(chat(user).id)[before:]:
+                text = call.activity.get("text") or ""
+                if contains in text:
+                    return text
+            await asyncio.sleep(0.02)
+        sent = self.connector.summary()
+        raise AssertionError(f"no reply with {contains!r} for {user.id}:\n{sent}")
+
     async def wait_sent(self, count: int, timeout: float = 10.0) -> list[ConnectorCall]:
         """Wait for `count` messages (sends and replies) in all; returns them all."""
         deadline = asyncio.get_running_loop().time() + timeout

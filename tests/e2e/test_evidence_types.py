@@ -15,7 +15,7 @@ from bot.service.files import FileKind
 from tests.conftest import DSL, REPORTER
 from tests.e2e.harness import base_env, running_server
 from tests.e2e.slack_support import FILES, PNG, STEP_POST, World, file_report
-from tests.e2e.teams_support import TEACHER, teams_world
+from tests.e2e.teams_support import TEACHER, chat, teams_world
 from tests.e2e.test_web_channel import Browser, one_case
 from tests.fakes import teams_activities as ta
 from tests.fakes.slack_api import FakeSlackApi
@@ -120,9 +120,9 @@ async def test_teams_chat_refuses_them_with_the_reason(tmp_path):
         for name, content in HOSTILE.items():
             world.connector.files[name] = content
             attachments.append(ta.file_download_attachment(name, world.connector.file_url(name)))
-        before = len(world.connector.sent())
+        before = len(world.connector.sent(chat(TEACHER).id))
         await world.say(TEACHER, "", attachments=attachments)
-        reply = (await world.wait_sent(before + 1))[-1].activity["text"]
+        reply = await world.wait_reply(TEACHER, before, "Not added to")
         for name in HOSTILE:
             assert f"Not added to {reference}: {name} {REASON}" in reply
         assert (await world.server.service.get(reference)).case.evidence == ()

@@ -17,7 +17,7 @@ from handlers.teams.channel import make_adapter
 from handlers.teams.evidence import EvidenceTaker
 from tests.e2e.harness import base_env, running_server
 from tests.e2e.slack_support import FILES, PNG, STEP_POST, World, file_report
-from tests.e2e.teams_support import TEACHER, Teams, teams_world
+from tests.e2e.teams_support import TEACHER, Teams, chat, teams_world
 from tests.fakes import teams_activities as ta
 from tests.fakes.connector import FakeConnector
 from tests.fakes.slack_api import FakeSlackApi
@@ -52,9 +52,9 @@ async def test_teams_files_off_the_connector_are_never_fetched(world, internal):
         ta.inline_image_attachment(f"http://localhost:{port}/files/post.png"),  # not the origin
         ta.file_download_attachment("post.png", world.connector.file_url("post.png")),
     ]
-    before = len(world.connector.sent())
+    before = len(world.connector.sent(chat(TEACHER).id))
     await world.say(TEACHER, "", attachments=attachments)
-    reply = (await world.wait_sent(before + 1))[-1].activity["text"]
+    reply = await world.wait_reply(TEACHER, before, f"Added post.png to {reference}")
     assert internal.calls == []  # never requested
     assert reply.count("is not stored in Teams, so I did not download it") == 3, reply
     assert f"Added post.png to {reference}" in reply

@@ -95,10 +95,9 @@ async def test_screenshots_are_downloaded_hashed_and_kept_on_the_recent_case(wor
         ta.inline_image_attachment(world.connector.file_url("pasted.png")),
         {"contentType": "text/html", "content": "<p>here</p>"},
     ]
-    before = len(world.connector.sent())
+    before = len(world.connector.sent(chat(TEACHER).id))
     await world.say(TEACHER, "", attachments=attachments)
-    reply = (await world.wait_sent(before + 1))[-1]
-    assert f"Added post.png to {reference}" in reply.activity["text"]
+    await world.wait_reply(TEACHER, before, f"Added post.png to {reference}")
     record = await world.server.service.get(reference)
     hashes = [e.sha256 for e in record.case.evidence]
     assert hashes == [
@@ -116,21 +115,20 @@ async def test_a_file_over_the_limit_is_refused_with_a_reason(world):
     await world.report(TEACHER)
     limit = world.server.service.trust.evidence_max_bytes
     world.connector.files["huge.png"] = b"x" * (limit + 10)
-    before = len(world.connector.sent())
+    before = len(world.connector.sent(chat(TEACHER).id))
     attachment = ta.file_download_attachment("huge.png", world.connector.file_url("huge.png"))
     await world.say(TEACHER, "", attachments=[attachment])
-    reply = (await world.wait_sent(before + 1))[-1]
-    assert "Not added" in reply.activity["text"] and "MB" in reply.activity["text"]
+    reply = await world.wait_reply(TEACHER, before, "Not added")
+    assert "MB" in reply
 
 
 async def test_screenshots_without_a_recent_report_are_not_kept(world):
     await world.install(TEACHER)
     world.connector.files["post.png"] = PNG
-    before = len(world.connector.sent())
+    before = len(world.connector.sent(chat(TEACHER).id))
     attachment = ta.file_download_attachment("post.png", world.connector.file_url("post.png"))
     await world.say(TEACHER, "", attachments=[attachment])
-    reply = (await world.wait_sent(before + 1))[-1]
-    assert "last hour" in reply.activity["text"]
+    await world.wait_reply(TEACHER, before, "last hour")
     assert world.connector.of_kind("file") == []
 
 
