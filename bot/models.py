@@ -347,7 +347,7 @@ class CaseFile:
         return tuple(m for m in self.outbox if m.delivered_at is None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaseSummary:
     """What the register and listings need, kept in memory for every case."""
 

@@ -51,7 +51,7 @@ def plaintext(path: Path, data_dir: Path, sealer: Sealer | None = None) -> bytes
         return "\n".join(sealer.open_text(x, f"access:{path.stem}") for x in lines).encode()
     if parts == ("case-index.json",):
         data = json.loads(raw)
-        data["summaries"] = sealer.open_text(data.get("summaries", ""), "case-index")
+        data["summaries"] = [sealer.open_text(t, "case-index") for t in data["summaries"]]
         return json.dumps(data).encode()
     if parts == ("key-check",):
         return sealer.open(raw, "key-check")

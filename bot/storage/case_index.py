@@ -1,8 +1,10 @@
 """The TinyDB store's index snapshot: case summaries saved on close, so open need not read all.
 
 The file holds what a write needs (stamp, revision, submission key, pending outbox) as rows,
-and the summaries for listings as one embedded JSON text: open parses only the rows, and the
-summaries are built on a thread while the server already answers.
+and the summaries for listings as a list of sealed texts of CHUNK cases each: open parses only
+the rows, and the summaries are built on a thread while the server already answers, one chunk
+at a time (one sealed text of 100,000 summaries took 40 MB to open at once, and the process
+kept most of it).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +28,7 @@ FORMAT = 4
 # rename into the folder is sure to move it again.
 SETTLE_NS = 50_000_000
 UNIT, RECORD = "\x1f", "\x1e"  # ASCII's own field and record separators
+CHUNK = 2_000  # summaries per sealed text: about 250 KB
 STATUSES = {s.value: s for s in Status}
 URGENCIES = {u.value: u for u in Urgency}
 
@@ -59,12 +62,13 @@ def settled_folder_stamp(folder: Path) -> int:
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """Saved rows (see to_row), the cases folder's stamp when they were all true (or None),
-    the summaries as text, parsed later by summaries_from, and the last reference number by
-    prefix and year ("OAK-2026": 12), or None in a snapshot saved before they were kept."""
+    the summaries as sealed texts, opened and parsed later by summaries_from, and the last
+    reference number by prefix and year ("OAK-2026": 12), or None in a snapshot saved before
+    they were kept."""
 
     rows: list[list[Any]]
     folder: int | None
-    summaries: str
+    summaries: tuple[str, ...]
     sequences: dict[tuple[str, int], int] | None = None
 
 
@@ -129,14 +133,15 @@ def summary_line(s: CaseSummary) -> str:
     return UNIT.join(fields)
 
 
-def summaries_from(text: str) -> dict[str, CaseSummary]:
-    """The saved summaries by reference; repeated strings (schools, reporters) are shared.
+def summaries_from(texts: Iterable[str]) -> dict[str, CaseSummary]:
+    """The saved summaries by reference, from their texts (opened one at a time, if `texts`
+    is a generator); repeated strings (schools, reporters) are shared.
 
     Raises ValueError (or KeyError) on a malformed line: the caller then reads the files.
     """
     interned: dict[str, str] = {}
     found = {}
-    for line in text.split(RECORD) if text else ():
+    for line in (line for text in texts if text for line in text.split(RECORD)):
         ref, school, status, urgency, email, created, version, dues, reminder, closed = line.split(
             UNIT
         )
@@ -157,20 +162,24 @@ def summaries_from(text: str) -> dict[str, CaseSummary]:
 
 def load(path: Path) -> Snapshot:
     """The saved snapshot; an empty one when there is none usable (then every file is read)."""
-    empty = Snapshot([], None, "")
+    empty = Snapshot([], None, ())
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return empty
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         return empty
-    rows, folder, text = data.get("rows"), data.get("folder"), data.get("summaries")
-    if not isinstance(rows, list) or not isinstance(text, str):
+    rows, folder, texts = data.get("rows"), data.get("folder"), data.get("summaries")
+    if isinstance(texts, str):  # saved as one text, before CHUNK
+        texts = [texts] if texts else []
+    if not isinstance(rows, list) or not isinstance(texts, list):
+        return empty
+    if not all(isinstance(text, str) for text in texts):
         return empty
     if not all(type(row) is list and len(row) == 5 for row in rows):  # (about 10 ms per 100,000)
         return empty
     folder = folder if isinstance(folder, int) else None
-    return Snapshot(rows, folder, text, _sequences_from(data.get("sequences")))
+    return Snapshot(rows, folder, tuple(texts), _sequences_from(data.get("sequences")))
 
 
 def _sequences_from(saved: Any) -> dict[tuple[str, int], int] | None:
@@ -190,17 +199,18 @@ def save(
     """Write the snapshot atomically; False if the disk refused (the next open reads more).
 
     Every entry must have its summary. The summaries hold reporters' emails: the store hands
-    in seal (its Sealer), and opens the text again before summaries_from.
+    in seal (its Sealer), and opens each text again before summaries_from.
     """
     try:
-        text = RECORD.join(summary_line(e.summary) for e in entries.values() if e.summary)
+        lines = [summary_line(e.summary) for e in entries.values() if e.summary]
     except ValueError:
-        text, folder = "", None  # the next open reads every file instead
+        lines, folder = [], None  # the next open reads every file instead
+    texts = [RECORD.join(lines[at : at + CHUNK]) for at in range(0, len(lines), CHUNK)]
     data = {
         "format": FORMAT,
         "folder": folder,
         "rows": [to_row(ref, e) for ref, e in entries.items()],
-        "summaries": seal(text) if text else text,
+        "summaries": [seal(text) for text in texts],
         "sequences": {f"{prefix}-{year:04d}": n for (prefix, year), n in sequences.items()},
     }
     try:

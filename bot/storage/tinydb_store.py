@@ -147,8 +147,9 @@ class TinyDBStore:
             stored = None
         return check_key(self.sealer, stored, f"DATA_DIR ({self.root})")
 
-    def _summaries_text(self, text: str) -> str:
-        return self.sealer.open_text(text, "case-index")
+    def _saved_summaries(self, texts: tuple[str, ...]) -> dict[str, CaseSummary]:
+        """The snapshot's summaries, each sealed text opened only as it is parsed."""
+        return case_index.summaries_from(self.sealer.open_text(t, "case-index") for t in texts)
 
     def _scan_index(self) -> int:
         """Index every case file, from the snapshot where it is still true; files read.
@@ -161,7 +162,7 @@ class TinyDBStore:
             self._adopt(saved)
             return 0
         try:
-            summaries = case_index.summaries_from(self._summaries_text(saved.summaries))
+            summaries = self._saved_summaries(saved.summaries)
         except (ValueError, KeyError, SealedUnreadable):
             summaries = {}
         rows = {row[4]: row for row in saved.rows}
@@ -202,10 +203,10 @@ class TinyDBStore:
             target=self._build_summaries, args=(saved.summaries,), name="case-summaries"
         )
 
-    def _build_summaries(self, text: str) -> None:
+    def _build_summaries(self, texts: tuple[str, ...]) -> None:
         """Fill in the summaries the fast open left out (a case written since has its own)."""
         try:
-            summaries = case_index.summaries_from(self._summaries_text(text))
+            summaries = self._saved_summaries(texts)
         except (ValueError, KeyError, SealedUnreadable):
             summaries = self._summaries_from_files()
         for ref, summary in summaries.items():

@@ -7,7 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.models import CaseFile
+from bot.sealing import TEXT_PREFIX
 from bot.service import CaseService
+from bot.storage import case_index
 from bot.storage.case_index import FORMAT
 from bot.storage.tinydb_store import INDEX_FILE, TinyDBStore
 from tests.conftest import HEAD, REPORTER
@@ -135,7 +137,7 @@ async def test_summaries_that_do_not_parse_are_read_from_the_files(
     before = sorted(await store.summaries(), key=lambda s: s.reference)
     await store.close()
     snapshot = json.loads((store.root / INDEX_FILE).read_text())
-    snapshot["summaries"] = "not\x1fenough\x1efields"
+    snapshot["summaries"] = [*snapshot["summaries"], "not\x1fenough\x1efields"]
     (store.root / INDEX_FILE).write_text(json.dumps(snapshot))
     again = await reopened(store.root)
     assert sorted(await again.summaries(), key=lambda s: s.reference) == before
@@ -160,3 +162,36 @@ async def test_a_store_opened_beside_the_server_does_not_vouch_for_its_stale_vie
     restarted_service = CaseService(restarted, service.trust, service.policy, service.clock)
     await restarted_service.delivered(record.case.reference, loaded.outbox[0].id)  # no Conflict
     await restarted.close()
+
+
+async def test_summaries_are_saved_sealed_in_chunks_and_read_back(
+    service: CaseService, store: TinyDBStore, make_answers, monkeypatch
+):
+    """Each sealed text holds CHUNK summaries, so open never holds all of them at once; a
+    snapshot saved as one text (before chunks) is still read as it is, not from the files."""
+    monkeypatch.setattr(case_index, "CHUNK", 2)
+    await filed(service, make_answers, 5)
+    before = sorted(await store.summaries(), key=lambda s: s.reference)
+    await store.close()
+    snapshot = json.loads((store.root / INDEX_FILE).read_text())
+    texts = snapshot["summaries"]
+    assert len(texts) == 3 and all(t.startswith(TEXT_PREFIX) for t in texts)
+    assert REPORTER.email not in json.dumps(snapshot)
+    opened = [store.sealer.open_text(t, "case-index") for t in texts]
+    assert [t.count(case_index.RECORD) + 1 for t in opened] == [2, 2, 1]
+    again = await reopened(store.root)
+    assert sorted(await again.summaries(), key=lambda s: s.reference) == before
+    await again.close()
+    # The older form: every summary in one sealed text; one version changed to show it is used.
+    snapshot = json.loads((store.root / INDEX_FILE).read_text())
+    one = case_index.RECORD.join(store.sealer.open_text(t, "case-index") for t in texts)
+    first = before[0]
+    line = case_index.summary_line(first)
+    one = one.replace(line, case_index.summary_line(replace(first, version=first.version + 7)))
+    snapshot["summaries"] = store.sealer.seal_text(one, "case-index")
+    (store.root / INDEX_FILE).write_text(json.dumps(snapshot))
+    older = await reopened(store.root)
+    summaries = {s.reference: s for s in await older.summaries()}
+    assert summaries[first.reference].version == first.version + 7
+    assert len(summaries) == 5
+    await older.close()
