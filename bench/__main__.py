@@ -100,13 +100,21 @@ def judge(results: dict[str, Any]) -> list[Figure]:
         *ack_figures("Slack form submission ack", slack["submission"], slack=True),
         *ack_figures("Teams invoke", teams, slack=False),
     ]
-    card = slack["card"]
+    card, paced, n = slack["card"], slack["card_one_channel"], slack_ack.CARD_CONCURRENCY
     figures.append(
         Figure(
-            f"Submission to approval card, {slack_ack.CARD_CONCURRENCY} concurrent",
+            f"Submission to approval card, {n} concurrent from {n} schools",
             f"p95 {card['p95_ms']} ms (median {card['median_ms']} ms)",
             f"p95 < {CARD_P95_MS} ms",
             card["p95_ms"] < CARD_P95_MS,
+        )
+    )
+    figures.append(  # shown, not judged: the cards wait for Slack's pace in one channel
+        Figure(
+            f"The same, {n} from one school: one channel, about a card a second",
+            f"p95 {paced['p95_ms']} ms (median {paced['median_ms']} ms)",
+            "-",
+            None,
         )
     )
     drain = results["outbox_drain"]
