@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -49,6 +50,27 @@ def app_py(
         text=True,
         timeout=timeout,
     )
+
+
+# Wednesday 23 December 2026, 10:00: a decision taken then, with the trust's due days (3 working
+# days for the letter, 5 for legal advice), falls due past Christmas and the closure below.
+BEFORE_CHRISTMAS = datetime(2026, 12, 23, 10, tzinfo=UTC)
+# 3 working days: 24, 29, 30 December (25 and 28 December are bank holidays, 26 and 27 a
+# weekend). 5: then 31 December and, past New Year's Day, the weekend and the INSET days, 6 January.
+DUE_AFTER_CHRISTMAS = {
+    "warning_letter": datetime(2026, 12, 30, 17, tzinfo=UTC),
+    "legal_advice": datetime(2027, 1, 6, 17, tzinfo=UTC),
+}
+SHOWN_AFTER_CHRISTMAS = ("30 Dec 2026, 17:00", "06 Jan 2027, 17:00")
+
+
+def christmas_trust(folder: Path) -> Path:
+    """The example trust file with its closures replaced by two INSET days after Christmas
+    (4 and 5 January 2027), written into folder."""
+    text = EXAMPLE_TRUST.read_text().split("\n[[closure]]")[0]
+    trust = folder / "christmas-trust.toml"
+    trust.write_text(f'{text}\n[[closure]]\nfrom = 2027-01-04\nto = 2027-01-05\nname = "INSET"\n')
+    return trust
 
 
 def base_env(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ import io
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,6 +18,12 @@ from bot.drafts import long_date
 from bot.models import CaseFile, CaseOutcome, CaseSummary, Notice, Status, TaskStatus
 from bot.timeline import verify
 from tests.conftest import HEAD as HEAD_ACTOR
+from tests.e2e.harness import (
+    BEFORE_CHRISTMAS,
+    DUE_AFTER_CHRISTMAS,
+    SHOWN_AFTER_CHRISTMAS,
+    christmas_trust,
+)
 from tests.e2e.slack_support import (
     PNG,
     STEP_POST,
@@ -25,6 +32,7 @@ from tests.e2e.slack_support import (
     click_card,
     file_report,
     posted_to,
+    slack_world,
     world,
 )
 from tests.fakes.slack_session import (
@@ -114,6 +122,20 @@ def card_text(message: dict[str, Any]) -> str:
     return json.dumps(message["blocks"])
 
 
+async def card_with_tasks(w: World, record: CaseFile) -> tuple[str, dict]:
+    """The approval card once it lists the tasks. The update is Web API work after Bolt's ack
+    (design section 4): wait for the call itself."""
+    [ref] = [m for m in record.case.messages if m.purpose == "approval"][:1]
+    await w.api.wait_for(
+        "chat.update",
+        predicate=lambda c: (
+            (c.args.get("channel"), c.args.get("ts")) == (ref.conversation, ref.message_id)
+            and "task_done" in json.dumps(c.args)
+        ),
+    )
+    return await card_of(w, record.case.reference)
+
+
 async def test_tasks_done_reassigned_then_the_case_closed_and_reopened(world: World) -> None:
     w = world
     reference = await file_report(w)
@@ -128,16 +150,7 @@ async def test_tasks_done_reassigned_then_the_case_closed_and_reopened(world: Wo
     ]
 
     # The card, updated in place, now lists the tasks with Mark done and Reassign, and their help.
-    # The update is Web API work after Bolt's ack (design section 4): wait for the call itself.
-    [ref] = [m for m in record.case.messages if m.purpose == "approval"][:1]
-    await w.api.wait_for(
-        "chat.update",
-        predicate=lambda c: (
-            (c.args.get("channel"), c.args.get("ts")) == (ref.conversation, ref.message_id)
-            and "task_done" in json.dumps(c.args)
-        ),
-    )
-    channel, card = await card_of(w, reference)
+    channel, card = await card_with_tasks(w, record)
     last_update = w.api.calls_to("chat.update")[-1].args
     assert (last_update["channel"], last_update["ts"]) == (channel, card["ts"])
     text = card_text(card)
@@ -253,6 +266,17 @@ async def test_the_incident_number_is_kept_on_the_task(world: World) -> None:
     assert event.after["reference"] == "CAD-1234"
     _, card = await card_of(w, reference)
     assert "CAD-1234" in card_text(card)
+
+
+async def test_tasks_fall_due_after_christmas_and_after_a_closure(tmp_path: Path) -> None:
+    trust = christmas_trust(tmp_path)
+    async with slack_world(tmp_path / "data", TRUST_CONFIG=str(trust)) as w:
+        w.server.service.clock = lambda: BEFORE_CHRISTMAS
+        reference = await file_report(w)
+        record = await approved(w, reference, ["warning_letter", "legal_advice"])
+        assert {t.action_id: t.due_at for t in record.case.tasks} == DUE_AFTER_CHRISTMAS
+        _, card = await card_with_tasks(w, record)
+        assert all(f"due {shown}" in card_text(card) for shown in SHOWN_AFTER_CHRISTMAS)
 
 
 async def test_the_letter_is_made_once_and_every_open_gives_the_same_bytes(

@@ -16,6 +16,12 @@ from docx import Document
 from bot.config import EXAMPLE_TRUST
 from bot.drafts import long_date
 from bot.models import Notice, Status, TaskStatus
+from tests.e2e.harness import (
+    BEFORE_CHRISTMAS,
+    DUE_AFTER_CHRISTMAS,
+    SHOWN_AFTER_CHRISTMAS,
+    christmas_trust,
+)
 from tests.e2e.teams_support import (
     DEPUTY,
     DSL,
@@ -153,6 +159,18 @@ async def test_approved_tasks_appear_and_one_is_marked_done_with_a_reference(wor
     latest = case.updates()[-1]  # PUT: everyone's card shows it
     assert "CAD-4411" in json.dumps(latest)
     assert world.connector.updates(case.thread.id)[-1].activity_id == case.message_id
+
+
+async def test_tasks_fall_due_after_christmas_and_after_a_closure(tmp_path: Path) -> None:
+    trust = christmas_trust(tmp_path)
+    async with teams_world(tmp_path / "data", TRUST_CONFIG=str(trust)) as world:
+        world.server.service.clock = lambda: BEFORE_CHRISTMAS
+        case, card = await approved(world, "warning_letter,legal_advice")
+        record = await case.record()
+        assert {t.action_id: t.due_at for t in record.case.tasks} == DUE_AFTER_CHRISTMAS
+        due = [fact["value"] for fact in walk(card) if fact.get("title") == "Due"]
+        assert due == [f"{shown} (the trust's deadline)" for shown in SHOWN_AFTER_CHRISTMAS]
+        assert_all_cards_valid(world.connector)
 
 
 async def test_a_task_is_reassigned_and_the_new_owner_is_told(world):
