@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.errors import ConfigError
 from bot.models import Answers, Basis, Recommendation, RecommendedAction, Urgency
-from bot.recommendation import HELD_BACK
+from bot.recommendation import HELD_BACK, Finding
 
 DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
 
@@ -345,6 +345,7 @@ def evaluate(
     alerts: list[str] = []
     held: dict[str, str] = {}
     because: list[str] = []
+    findings: list[Finding] = []
     decided_by = "approvers"
     for rule in policy.rules:
         recommended = [a.action_id for a in actions]
@@ -369,6 +370,9 @@ def evaluate(
             )
         if rule.alert and rule.alert not in alerts:
             alerts.append(rule.alert)
+        raises = rule.urgency is Urgency.HIGH or (rule.alert and rule.urgency is None)
+        if raises and not rule.recommend and rule.reason not in {f.reason for f in findings}:
+            findings.append(Finding(rule.reason, rule.clause, rule.basis, bool(rule.alert)))
         for h in rule.hold:
             held.setdefault(h, rule.why or rule.reason)
         if rule.decided_by:
@@ -397,4 +401,5 @@ def evaluate(
         decided_by=decided_by,
         first_step=any(policy.action(a.action_id).first_step and a.preselected for a in actions),
         urgent_because=tuple(dict.fromkeys(because)),
+        findings=tuple(findings),
     )

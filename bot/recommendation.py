@@ -27,6 +27,11 @@ class Basis(StrEnum):
     TRUST = "trust"
 
 
+def cite(basis: Basis, clause: str) -> str:
+    """Whose words these are, as screens say it: "the policy (5.1.3)" or "the trust's practice"."""
+    return f"the policy ({clause})" if basis is Basis.POLICY else "the trust's practice"
+
+
 @dataclass(frozen=True)
 class RecommendedAction:
     action_id: str
@@ -43,9 +48,22 @@ class RecommendedAction:
 
     @property
     def cited(self) -> str:
-        """Whose recommendation this is, as screens say it: "the policy (5.1.3)"."""
-        policy = self.basis is Basis.POLICY
-        return f"the policy ({self.clause})" if policy else "the trust's practice"
+        return cite(self.basis, self.clause)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why a rule that recommends nothing raised the case to high or told the DSL: the rule's
+    reason, for the approvers' card and, when it alerts, the safeguarding leads' alert."""
+
+    reason: str
+    clause: str
+    basis: Basis
+    alert: bool = False
+
+    @property
+    def cited(self) -> str:
+        return cite(self.basis, self.clause)
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,7 @@ class Recommendation:
     decided_by: str = "approvers"  # "escalation": the case is about one of the school's deciders
     first_step: bool = False  # the conversation with the parent is recommended first
     urgent_because: tuple[str, ...] = ()  # why the case is urgent, for the banners
+    findings: tuple[Finding, ...] = ()  # why it is high, or why the DSL is told, short of urgent
 
     @property
     def action_ids(self) -> tuple[str, ...]:
@@ -87,4 +106,7 @@ def recommendation_from(rec: dict[str, Any]) -> Recommendation:
         decided_by=rec.get("decided_by", "approvers"),
         first_step=rec.get("first_step", False),
         urgent_because=tuple(rec.get("urgent_because", ())),
+        findings=tuple(
+            Finding(**{**f, "basis": Basis(f["basis"])}) for f in rec.get("findings", ())
+        ),
     )

@@ -80,6 +80,7 @@ def approval_card(
         status=status,
         school=school.name,
         facts=(
+            *(finding_facts(case) if whole else ()),
             *report_facts(policy, corrected(case.answers, case.corrections), school),
             Fact(
                 "Reported by",
@@ -110,6 +111,17 @@ def approval_card(
         case_buttons=case_buttons(case) if whole else (),
         correctable=whole,
         banner=urgent_banner(case),
+    )
+
+
+def finding_facts(case: Case) -> tuple[Fact, ...]:
+    """Why the case is high priority, or why the DSL was told, where no recommended action says
+    so: the rules' reasons with whose they are (the urgent banner says why a case is urgent)."""
+    found = case.recommendation.findings
+    return tuple(
+        Fact(label, "; ".join(f"{f.reason} ({f.cited})" for f in found if f.alert is alert))
+        for label, alert in (("Why it is high priority", False), ("Why the DSL was told", True))
+        if any(f.alert is alert for f in found)
     )
 
 

@@ -184,6 +184,7 @@ def safeguarding_alert(case: Case, school: School) -> NoteView:
     why = "; ".join(rec.urgent_because) or "the report concerns a child's safety"
     lines = [f"A report ({case.reference}) was filed at {school.name}: {why}."]
     lines += [f"For you: {r.reason}." for r in rec.referrals]
+    lines += [f"For you: {f.reason} ({f.cited})." for f in rec.findings if f.alert]
     lines += [
         f"{r.reason} ({r.cited})."
         for r in rec.actions

@@ -183,3 +183,66 @@ async def test_the_dsl_advises_then_the_head_can_approve_the_conversation(tmp_pa
         assert status == 200 and url.endswith("?done=case_approve"), page
         case = (await server.service.get(ref)).case
         assert case.status is Status.APPROVED and case.decision.actions == ("discuss",)
+
+
+async def test_a_child_at_risk_reaches_the_dsl_with_the_social_care_task(tmp_path: Path) -> None:
+    async with web(tmp_path) as (server, person):
+        what = [("categories", "complaints"), ("facts", "child_at_risk"), *WHAT[1:]]
+        ref = await file_through_the_form(person, what=what)
+        await server.idle()
+        case = (await server.service.get(ref)).case
+        assert case.urgency is Urgency.URGENT
+        assert [(t.action_id, t.owner.email) for t in case.tasks] == [
+            ("social_care_referral", "dsl@oakprimary.example")
+        ]
+        dsl = await person("dsl@oakprimary.example")
+        _, inbox = await dsl.get("/inbox")
+        assert f"URGENT report {ref}" in inbox and "a child may be at risk" in inbox
+        assert "Consider a referral to children&#39;s social care" in inbox
+
+
+async def test_a_students_own_post_starts_with_their_parent_and_no_letter(tmp_path: Path) -> None:
+    async with web(tmp_path) as (server, person):
+        people = [("author_relationship", "student"), ("about", "student")]
+        ref = await file_through_the_form(person, people=people)
+        await server.idle()
+        case = (await server.service.get(ref)).case
+        preselected = [a.action_id for a in case.recommendation.actions if a.preselected]
+        assert "discuss_pupil" in preselected
+        assert "discuss" not in preselected and "warning_letter" not in preselected
+        # Cyber-bullying of another student (4.2.1): the DSL is told.
+        dsl = await person("dsl@oakprimary.example")
+        _, inbox = await dsl.get("/inbox")
+        assert f"Safeguarding: report {ref}" in inbox
+        head = await person("head@oakprimary.example")
+        _, page = await head.get(f"/cases/{ref}")
+        assert 'value="discuss_pupil" checked' in page
+        assert "Parents are expected to monitor their children&#39;s use of social media" in page
+
+
+async def test_a_students_photo_alerts_the_dsl_and_recommends_the_platform(tmp_path: Path) -> None:
+    async with web(tmp_path) as (server, person):
+        people = [("author_relationship", "parent"), ("about", "student")]
+        what = [("categories", "personal_data"), *WHAT[1:]]
+        ref = await file_through_the_form(person, people=people, what=what)
+        await server.idle()
+        case = (await server.service.get(ref)).case
+        assert "dsl" in case.recommendation.alerts
+        assert "report_to_platform" in case.recommendation.action_ids
+        dsl = await person("dsl@oakprimary.example")
+        _, inbox = await dsl.get("/inbox")
+        assert f"Safeguarding: report {ref}" in inbox
+        head = await person("head@oakprimary.example")
+        _, page = await head.get(f"/cases/{ref}")
+        assert "the DSL checks the student&#39;s photo and contact restrictions" in page
+
+
+async def test_an_investigation_under_way_makes_the_case_high_and_says_why(tmp_path: Path) -> None:
+    async with web(tmp_path) as (server, person):
+        what = [("categories", "complaints"), *WHAT[1:], ("investigation_under_way", "yes")]
+        ref = await file_through_the_form(person, what=what)
+        case = (await server.service.get(ref)).case
+        assert case.urgency is Urgency.HIGH and case.answers.investigation_under_way
+        head = await person("head@oakprimary.example")
+        _, page = await head.get(f"/cases/{ref}")
+        assert "comments may prejudice the enquiry" in page
