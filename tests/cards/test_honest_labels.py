@@ -1,25 +1,33 @@
 """Honest labels (issue 13): every screen says whose a recommendation is, and none says "the
 policy recommends" for a rule whose basis is the trust's. Every rule fires in some scenario of
-bot/policy-scenarios.toml, so rendering each scenario's case covers every rule's words."""
+bot/policy-scenarios.toml, so rendering each scenario's case covers every rule's words: before the
+decision (summary, card, receipt, alert) and after it (the card with its tasks, the notes, the
+reminders and the 5.1.1 letter)."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import tomllib
 from pathlib import Path
 
 import pytest
+from docx import Document
 
-from bot.models import Basis
+from bot.drafts import warning_letter
+from bot.models import Actor, Basis, ReminderKind
 from bot.triage_io import answers_from_json
 from cards import html, slack, teams, views
-from cards.html import CaseControls, Post
+from cards.html import CaseControls, InboxItem, Post
 from tests.conftest import HEAD, REPORTER
 from tests.samples import answers_values
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "bot" / "policy-scenarios.toml"
 FORBIDDEN = re.compile(r"policy recommends|policy's recommendation|always kept", re.IGNORECASE)
+
+
+CHAIR = Actor("slack", "UCHAIR1", "chair@oaktrust.example", "Chris Chair")
 
 
 def scenarios() -> list[dict]:
@@ -50,13 +58,50 @@ def screens(case, policy, trust, now) -> dict[str, str]:
     }
 
 
+def notes(view: views.NoteView) -> dict[str, str]:
+    """A note to one person, as each channel shows it."""
+    item = InboxItem(view, "now", f"/cases/{view.reference}")
+    return {
+        "slack": json.dumps(slack.note_message(view).block_dicts()),
+        "teams": json.dumps(teams.note_card(view)),
+        "web": str(html.inbox([(item, Post("/inbox/act", "t"))])),
+    }
+
+
+def after_the_decision(case, policy, trust, now) -> dict[str, str]:
+    """Everything written once the decision is made: the card with its tasks, the decision and the
+    reporter's update, each task's assignment and reminders, and the letter (5.1.1)."""
+    school, tz = trust.school(case.school_id), trust.tz
+    shown = {
+        name: text for name, text in screens(case, policy, trust, now).items() if "card" in name
+    }
+    written = {"decision": views.decision_note(case, policy, tz)}
+    written["reporter update"] = views.reporter_update(case, policy, tz)
+    for task in case.tasks:
+        written[f"{task.id} assigned"] = views.task_assigned(case, task, policy, tz)
+        for kind in ReminderKind:
+            written[f"{task.id} {kind}"] = views.reminder(case, task, kind, policy, tz)
+    for name, view in written.items():
+        for channel, text in notes(view).items():
+            shown[f"{channel} {name}"] = text
+    letter = Document(io.BytesIO(warning_letter(case, policy, school, now, tz)))
+    shown["letter"] = "\n".join(p.text for p in letter.paragraphs)
+    return shown
+
+
+async def filed(scenario, service, policy, trust):  # noqa: ANN201 - the filed Case
+    """The scenario's answers, filed by the reporter."""
+    schools = tuple(s.id for s in trust.schools)
+    answers = answers_from_json(scenario.get("answers", {}), policy, schools, "scenario")
+    case, _ = await service.submit(REPORTER, answers, scenario["name"])
+    return case
+
+
 @pytest.mark.parametrize("scenario", scenarios(), ids=lambda s: s["name"][:60])
 async def test_no_screen_credits_the_policy_with_the_trusts_practice(
     scenario, service, policy, trust, clock
 ):
-    schools = tuple(s.id for s in trust.schools)
-    answers = answers_from_json(scenario.get("answers", {}), policy, schools, "scenario")
-    case, _ = await service.submit(REPORTER, answers, scenario["name"])
+    case = await filed(scenario, service, policy, trust)
     shown = screens(case, policy, trust, clock.now)
     for name, text in shown.items():
         assert not FORBIDDEN.search(text), f"{name}: {FORBIDDEN.search(text)[0]!r}"
@@ -90,3 +135,18 @@ async def test_the_urgent_banner_says_why_and_goes_when_the_case_closes(
     shown = screens(closed.case, policy, trust, clock.now)
     for name in ("slack card", "teams card", "web card"):
         assert "URGENT: a threat of violence" not in shown[name], name
+
+
+@pytest.mark.parametrize("scenario", scenarios(), ids=lambda s: s["name"][:60])
+async def test_nothing_written_after_the_decision_credits_the_policy_with_the_trusts_practice(
+    scenario, service, policy, trust, clock
+):
+    case = await filed(scenario, service, policy, trust)
+    decider = CHAIR if case.recommendation.escalated else HEAD
+    ticked = [a.action_id for a in case.recommendation.actions if not a.held_back]
+    out = await service.approve(case.reference, decider, case.version, [*ticked, "warning_letter"])
+    assert out.case.decision is not None and out.case.tasks
+    shown = after_the_decision(out.case, policy, trust, clock.now)
+    assert "Re: your post on" in shown["letter"]
+    for name, text in shown.items():
+        assert not FORBIDDEN.search(text), f"{name}: {FORBIDDEN.search(text)[0]!r}"
