@@ -54,8 +54,9 @@ def link(text: str, href: str, cls: str | None = None) -> Markup:
     return tag("a", {"href": href, "class": cls}, text)
 
 
-def hidden(name: str, value: str) -> Markup:
-    return tag("input", {"type": "hidden", "name": name, "value": value})
+def hidden(name: str, value: str, owner: str | None = None) -> Markup:
+    """A hidden input; owner: the id of the form it belongs to when it stands outside it."""
+    return tag("input", {"type": "hidden", "name": name, "value": value, "form": owner})
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,16 @@ class Post:
     csrf: str
 
 
-def form(post: Post, *children: Child, multipart: bool = False, cls: str | None = None) -> Markup:
+def form(
+    post: Post,
+    *children: Child,
+    multipart: bool = False,
+    cls: str | None = None,
+    id_: str | None = None,
+) -> Markup:
     """A POST form; novalidate so the server's messages, next to each field, are the ones shown."""
     attrs = {
+        "id": id_,
         "method": "post",
         "action": post.url,
         "novalidate": True,
@@ -78,15 +86,23 @@ def form(post: Post, *children: Child, multipart: bool = False, cls: str | None 
     return tag("form", attrs, hidden(CSRF, post.csrf), *children)
 
 
-def submit(label: str, action: str = "", value: str = "", primary: bool = False) -> Markup:
+def submit(
+    label: str,
+    action: str = "",
+    value: str = "",
+    primary: bool = False,
+    owner: str | None = None,
+) -> Markup:
+    """A submit button (with the case's value); owner: its form's id when it stands outside it."""
     attrs = {
         "type": "submit",
         "name": ACTION if action else None,
         "value": action or None,
         "class": "button primary" if primary else "button",
+        "form": owner,
     }
     button = tag("button", attrs, label)
-    return hidden(VALUE, value) + button if value else button
+    return hidden(VALUE, value, owner) + button if value else button
 
 
 URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")

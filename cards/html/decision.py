@@ -10,6 +10,8 @@ from cards.html.inputs import choice_group, text_box
 from cards.ids import ActionId, InputId
 from cards.views import ApprovalCardView
 
+APPROVE_FORM = "approve"
+
 
 def approve_form(view: ApprovalCardView, controls: CaseControls) -> Markup:
     errors = errors_for(controls, ActionId.APPROVE)
@@ -33,8 +35,7 @@ def approve_form(view: ApprovalCardView, controls: CaseControls) -> Markup:
         error=errors.get("other_action"),
         max_length=2000,
     )
-    button = submit("Approve ticked actions", ActionId.APPROVE, view.payload.encode(), True)
-    return form(controls.act, group, other, tag("div", {"class": "buttons"}, button))
+    return form(controls.act, group, other, id_=APPROVE_FORM)
 
 
 def decision_controls(view: ApprovalCardView, controls: CaseControls) -> Markup:
@@ -55,13 +56,15 @@ def decision_controls(view: ApprovalCardView, controls: CaseControls) -> Markup:
         (InputId.QUESTION.value, "question", "Your question for the reporter"),
         "Send the question",
     )
+    # The three decisions side by side under the actions, so all fit a laptop's first screen:
+    # Approve belongs to the form above it (form=), Ask and Decline open their own forms.
+    approve = submit("Approve ticked actions", ActionId.APPROVE, value, True, APPROVE_FORM)
     return tag(
         "section",
         {"class": "decide", "aria_labelledby": "decide-h"},
         heading(2, "Your decision", "decide-h"),
         approve_form(view, controls),
-        ask,
-        decline,
+        tag("div", {"class": "buttons decisions"}, approve, ask, decline),
     )
 
 

@@ -37,7 +37,7 @@ async def look(page: Any, name: str) -> None:
     assert problems == []
 
 
-async def urgent_case(server: Server) -> str:
+async def urgent_case(server: Server, key: str = "urgent") -> str:
     """A report that threatens violence, filed on the web by the teacher."""
     from bot.forms import report_form, to_answers
 
@@ -45,23 +45,47 @@ async def urgent_case(server: Server) -> str:
     values = answers_values(categories=["violence"], about=["staff"])
     answers = to_answers(report_form(service.policy), values, service.today(), "oak-primary")
     teacher = Actor("web", TEACHER, TEACHER, "Tess Teacher")
-    case, _ = await service.submit(teacher, answers, "urgent")
+    case, _ = await service.submit(teacher, answers, key)
     await service.attach_evidence(case.reference, teacher, "post.png", "image/png", png(), "t")
     await server.idle()
     return case.reference
 
 
-async def the_reporter_pages(page: Any, url: str) -> None:
-    await act_as(page, url, TEACHER)
-    await look(page, "home")
-    await page.goto(f"{url}/report")
+async def optional_once(page: Any) -> None:
     for label in await page.locator("main label, main legend").all_inner_texts():
         said = label.lower().count("optional") + label.lower().count("if you have it")
         assert said <= 1, label  # "optional" once
+
+
+async def the_reporter_pages(page: Any, url: str) -> None:
+    await page.goto(f"{url}/")
+    await look(page, "identity-picker")
+    await act_as(page, url, TEACHER)
+    await look(page, "home")
+    await page.goto(f"{url}/report")
+    await optional_once(page)
     await look(page, "report-form")
     await page.get_by_role("button", name="Next").click()
     await page.get_by_role("alert").wait_for()
     await look(page, "report-form-errors")
+    # Every step of the form, and the page that checks the answers before they are sent.
+    await page.get_by_label("Where was it posted?").select_option("facebook")
+    await page.get_by_label("What does the post say?").fill("The year 4 teacher should be sacked")
+    await page.get_by_role("button", name="Next").click()
+    await page.get_by_label("Parent", exact=True).wait_for()
+    await optional_once(page)
+    await look(page, "report-form-people")
+    await page.get_by_label("Parent", exact=True).check()
+    await page.get_by_label("A member of staff").check()
+    await page.get_by_role("button", name="Next").click()
+    await page.locator("input[name=history][value=not_discussed]").wait_for()
+    await optional_once(page)
+    await look(page, "report-form-what")
+    await page.get_by_label("Complaints about the school or its staff", exact=False).check()
+    await page.locator("input[name=history][value=not_discussed]").check()
+    await page.get_by_role("button", name="Review").click()
+    await page.get_by_role("button", name="Submit report").wait_for()
+    await look(page, "report-check")
 
 
 async def the_receipt_speaks_to_the_teacher(page: Any, url: str, reference: str) -> None:
@@ -78,11 +102,13 @@ async def the_head_decides(page: Any, url: str, reference: str) -> None:
     await look(page, "notices-head")
     await page.goto(f"{url}/cases/{reference}")
     await look(page, "case-awaiting-decision")
+    # Every decision control in the first screen: the actions, Approve, Ask the reporter, Decline.
     approve = page.get_by_role("button", name="Approve ticked actions")
-    box = await approve.bounding_box()
-    assert box is not None and box["y"] + box["height"] <= DESKTOP["height"], box
-    first = await page.locator("input[name=decision_actions]").first.bounding_box()
-    assert first is not None and first["y"] < DESKTOP["height"]
+    first = page.locator("input[name=decision_actions]").first
+    controls = [first, approve, page.get_by_text("Ask the reporter", exact=True)]
+    for control in [*controls, page.get_by_text("Decline", exact=True)]:
+        box = await control.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= DESKTOP["height"], box
     await approve.click()
     await page.get_by_text("Approved by").first.wait_for()
     await look(page, "case-approved")
@@ -166,6 +192,46 @@ async def the_lists_and_errors(page: Any, url: str, reference: str) -> None:
     await look(page, "not-your-case")
     await page.goto(f"{url}/privacy")
     await look(page, "privacy")
+    await page.goto(f"{url}/terms")
+    await look(page, "terms")
+
+
+async def every_state_of_a_case(page: Any, server: Server, closed: str) -> None:
+    """The case page as each person sees it, in the states not met above: reopened (with its
+    reason on the timeline), declined, waiting for the reporter's answer; as the reporter and
+    as the DSL."""
+    service, url = server.service, server.url
+    head = Actor("web", HEAD, HEAD, "Hana Head")
+    await service.reopen(closed, head, "The parent posted again on Friday")
+    await server.idle()
+    await act_as(page, url, HEAD)
+    await page.goto(f"{url}/cases/{closed}")
+    await page.locator("details.timeline > summary").click()
+    timeline = await page.locator("details.timeline").inner_text()
+    assert "Reason: The parent posted again on Friday" in timeline, timeline
+    await look(page, "case-reopened")
+    await act_as(page, url, DSL)
+    await page.goto(f"{url}/cases/{closed}")
+    await look(page, "case-as-the-dsl")
+
+    declined = await urgent_case(server, "to decline")
+    case = (await service.get(declined)).case
+    await service.decline(declined, head, case.version, "Not a post by a parent of the school")
+    asked = await urgent_case(server, "to ask about")
+    case = (await service.get(asked)).case
+    await service.ask_more_info(asked, head, case.version, "Which class is the child in?")
+    await server.idle()
+    await act_as(page, url, HEAD)
+    await page.goto(f"{url}/cases/{declined}")
+    assert "Not a post by a parent of the school" in await page.locator("main").inner_text()
+    await look(page, "case-declined")
+    await page.goto(f"{url}/cases/{asked}")
+    assert "Which class is the child in?" in await page.locator("main").inner_text()
+    await look(page, "case-waiting-for-the-answer")
+    await act_as(page, url, TEACHER)
+    await page.goto(f"{url}/cases/{asked}")
+    assert "Which class is the child in?" in await page.locator("main").inner_text()
+    await look(page, "case-as-the-reporter")
 
 
 async def test_every_page_at_desktop_and_phone_width(tmp_path: Path) -> None:
@@ -184,4 +250,5 @@ async def test_every_page_at_desktop_and_phone_width(tmp_path: Path) -> None:
         await a_rejected_close_keeps_its_values(page, server, reference)
         await the_closed_case_has_no_urgent_banner(page, server, reference)
         await the_lists_and_errors(page, server.url, reference)
+        await every_state_of_a_case(page, server, reference)
     assert favicons and all(s == 200 for s in favicons), favicons
