@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.corrections import CORRECTABLE
 from bot.forms import report_form
 from bot.models import Actor, Case, ReminderKind
 from bot.policy import Policy, evaluate
@@ -39,7 +40,9 @@ CARD_FUNCTIONS = (
     "approval_card",
     "case_list_card",
     "close_form",
+    "correct_form",
     "form_card",
+    "letter_form",
     "link_card",
     "message_card",
     "note_card",
@@ -50,6 +53,18 @@ CARD_FUNCTIONS = (
     "task_done_form",
     "welcome_card",
 )
+# What else cards.teams exports builds no card of its own: wrappers for an activity or an invoke
+# answer, the card shell, a text block, the refresh block inside an approval card.
+NOT_CARDS = {
+    "approval_refresh",
+    "attachment",
+    "card",
+    "invoke_card",
+    "task_card",
+    "task_message",
+    "text",
+}
+CORRECT_FIELDS = [(field, label) for field, (label, _) in CORRECTABLE.items()]
 APPROVERS = ["29:head", "29:deputy"]
 LONG_NAME = "Alexandra-Bartholomew Fitzwilliam-Montgomery-Smythe"
 LONG_REPORTER = Actor(
@@ -141,6 +156,27 @@ async def ordinary(service: CaseService, policy: Policy, trust: Any) -> Gallery:
         file_link("the letter", "https://bot.example/f?e=1"),
         "https://bot.example/f?e=1",
     )
+    g.add("letter-form", teams.letter_form, decided.reference, "F", "C", teams.ON_CASE)
+    g.add(
+        "letter-form-rejected",
+        teams.letter_form,
+        decided.reference,
+        "F",
+        "C",
+        teams.ON_CASE,
+        "2026-11-01",
+        "The remove-by date must be after today.",
+    )
+    g.add("correct-form", teams.correct_form, decided.reference, "C", CORRECT_FIELDS)
+    g.add(
+        "correct-form-rejected",
+        teams.correct_form,
+        decided.reference,
+        "C",
+        CORRECT_FIELDS,
+        {"correct_field": "author_name"},
+        {"reason": "Say why the answer is corrected."},
+    )
     g.add("task-done-form", teams.task_done_form, "5.1.3 Police", "police", "T", "C", teams.ON_CASE)
     g.add("reassign-form", teams.reassign_form, "5.1.3", "Hana Head", "T", "C", teams.ON_CASE)
     g.add(
@@ -229,6 +265,20 @@ async def long_content(service: CaseService, policy: Policy, trust: Any) -> Gall
     g.add("long-approved-everyone", teams.approval_card, view, approver_ids=many)
     g.add("long-decision-note", teams.note_card, decision_note(long.decided, policy, tz))
     g.add("long-reporter-update", teams.note_card, reporter_update(long.decided, policy, tz))
+    for view in form_steps(policy, long.values, {}):
+        g.add(f"long-form-step-{view.step + 1}", teams.form_card, view, "execute", "f")
+    for task in long.decided.tasks:
+        note = task_assigned(long.decided, task, policy, tz)
+        g.add(f"long-task-assigned-{task.id}", teams.note_card, note)
+    for kind in ReminderKind:
+        note = reminder(long.decided, long.decided.tasks[-1], kind, policy, tz)
+        g.add(f"long-reminder-{kind.value}", teams.note_card, note)
+    for task in long.decided.tasks:
+        await service.complete_task(long.decided.reference, HEAD, task.id, "Done: " + LONG_NAME, "")
+    closed = await service.close(long.decided.reference, HEAD, "post_removed", LONG_POST)
+    view = approval_card(closed.case, policy, school, tz)
+    g.add("long-closed-approver", teams.approval_card, view, for_approver=True, approver_ids=many)
+    g.add("long-case-closed-note", teams.note_card, case_closed(closed.case, tz))
     return g
 
 
