@@ -118,6 +118,7 @@ def _decision_controls(view: ApprovalCardView, errors: Mapping[str, str]) -> lis
         "label": "Actions to approve (the recommended ones are ticked)",
         "isMultiSelect": True,
         "style": "expanded",
+        "wrap": True,  # an action's words in full on a phone, not cut off with "..."
         "choices": choices,
         "value": ticked,
     }
@@ -157,7 +158,7 @@ def _decision_actions(view: ApprovalCardView, errors: Mapping[str, str]) -> list
         [execute("Decline the report", ActionId.DECLINE, data, "destructive")],
     )
     ask = show_card(
-        "Ask for more information",
+        "Ask the reporter",
         _reason_card(InputId.QUESTION, "Your question for the reporter", errors.get("question")),
         [execute("Send the question", ActionId.ASK_INFO, data)],
     )

@@ -48,6 +48,7 @@ def choice_input(field: Field, value: Any) -> Element:
     element = _input_base("Input.ChoiceSet", field)
     element["choices"] = [{"title": c.label, "value": c.id} for c in field.choices]
     element["style"] = "compact" if field.kind is Kind.SELECT else "expanded"
+    element["wrap"] = True  # long answers (the policy's categories) in full on a phone
     if field.kind is Kind.CHECKBOXES:
         element["isMultiSelect"] = True
     if field.kind is Kind.SELECT:
