@@ -72,6 +72,12 @@ class Field:
     choices: tuple[Choice, ...] = ()
     max_length: int = 0
     placeholder: str = ""
+    clause: str = ""  # the policy's clause the question comes from, a small reference after it
+
+    @property
+    def said(self) -> str:
+        """The question with its clause after it, where a label cannot be styled (Slack, Teams)."""
+        return f"{self.label} ({self.clause})" if self.clause else self.label
 
 
 @dataclass(frozen=True)
@@ -179,7 +185,8 @@ def _questions(policy: Policy, schools: Sequence[School]) -> tuple[Section, ...]
                 Field(
                     FieldId.AUTHOR_RELATIONSHIP,
                     Kind.RADIO,
-                    "Who posted it? (clause 1.2)",
+                    "Who posted it?",
+                    clause="1.2",
                     required=True,
                     hint="Parents include carers, relatives and anyone associated with the school.",
                     choices=_choices(policy.relationships),
@@ -207,7 +214,8 @@ def _questions(policy: Policy, schools: Sequence[School]) -> tuple[Section, ...]
                 Field(
                     FieldId.CATEGORIES,
                     Kind.CHECKBOXES,
-                    "What makes it inappropriate? Tick all that apply (clause 4.2).",
+                    "What makes it inappropriate? Tick all that apply.",
+                    clause="4.2",
                     required=True,
                     choices=_choices(policy.categories, with_clause=True),
                 ),
@@ -227,7 +235,8 @@ def _questions(policy: Policy, schools: Sequence[School]) -> tuple[Section, ...]
                 Field(
                     FieldId.HISTORY,
                     Kind.RADIO,
-                    "What has happened so far? (clause 5.1)",
+                    "What has happened so far?",
+                    clause="5.1",
                     required=True,
                     choices=_choices(policy.histories),
                 ),
@@ -240,8 +249,8 @@ def _questions(policy: Policy, schools: Sequence[School]) -> tuple[Section, ...]
                 Field(
                     FieldId.CHILD_NOTE,
                     Kind.LONG_TEXT,
-                    "Does it involve a child's own account, or age-inappropriate use? "
-                    "(clause 4.3, optional)",
+                    "Does it involve a child's own account, or age-inappropriate use?",
+                    clause="4.3",
                     max_length=MAX_SHORT * 5,
                 ),
             ),

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from bot import filetypes
 from bot.forms import Field, Kind
@@ -46,19 +46,26 @@ def _text_value(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def question(f: Field) -> Markup:
+    """The question in plain words, its clause a small reference after it."""
+    said = escape(f.label)
+    return said + Markup(" ") + tag("span", {"class": "ref"}, f"({f.clause})") if f.clause else said
+
+
 def form_field(f: Field, values: Mapping[str, Any], error: str | None, today: date) -> Markup:
     """The input for one question of the report form, prefilled, with its hint and error."""
     fid, value = f.id.value, values.get(f.id)
+    label = question(f)
     choices = [(c.id, c.label) for c in f.choices]
     if f.kind is Kind.SELECT:
         return select_box(
-            fid, f.label, choices, _text_value(value), hint=f.hint, error=error, required=f.required
+            fid, label, choices, _text_value(value), hint=f.hint, error=error, required=f.required
         )
     if f.kind in (Kind.RADIO, Kind.CHECKBOXES, Kind.FLAG):
         multiple = f.kind is not Kind.RADIO
         return choice_group(
             fid,
-            f.label,
+            label,
             choices,
             _chosen(value),
             multiple=multiple,
@@ -69,7 +76,7 @@ def form_field(f: Field, values: Mapping[str, Any], error: str | None, today: da
     if f.kind is Kind.DATE:
         return text_box(
             fid,
-            f.label,
+            label,
             _text_value(value) or today.isoformat(),
             kind="date",
             hint=f.hint,
@@ -80,7 +87,7 @@ def form_field(f: Field, values: Mapping[str, Any], error: str | None, today: da
         return files_input(f, error)
     return text_box(
         fid,
-        f.label,
+        label,
         _text_value(value),
         multiline=f.kind is Kind.LONG_TEXT,
         max_length=f.max_length,
@@ -95,7 +102,7 @@ def files_input(f: Field, error: str | None) -> Markup:
     return tag(
         "div",
         {"class": "field" + (" invalid" if error else "")},
-        tag("label", {"for": fid}, f.label),
+        tag("label", {"for": fid}, question(f)),
         tag("p", {"class": "hint", "id": hint_id(fid)}, f.hint) if f.hint else None,
         field_error(fid, error),
         tag(

@@ -127,7 +127,7 @@ def form_element(field_: Field, values: Mapping[str, Any], today: date) -> Input
 def form_input(field_: Field, values: Mapping[str, Any], today: date) -> InputBlock:
     return InputBlock(
         block_id=field_.id.value,
-        label=plain(field_.label, 2000),
+        label=plain(field_.said, 2000),
         hint=plain(field_.hint, 2000) if field_.hint else None,
         optional=not field_.required,
         element=form_element(field_, values, today),

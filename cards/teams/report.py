@@ -37,7 +37,7 @@ def _as_text(value: Any) -> str:
 
 
 def _input_base(kind: str, field: Field, label: str | None = None) -> Element:
-    element: Element = {"type": kind, "id": field.id.value, "label": label or field.label}
+    element: Element = {"type": kind, "id": field.id.value, "label": label or field.said}
     if field.required:
         element["isRequired"] = True
         element["errorMessage"] = "Please answer this question."

@@ -221,7 +221,7 @@ def test_every_form_step_is_a_valid_modal_with_field_ids_as_block_ids(policy, tr
         expected = [f.id.value for f in sections[step].fields]
         assert [i for i in ids if i != render.MESSAGE_FILES] == expected
         assert all(
-            b["label"]["text"] == f.label
+            b["label"]["text"] == f.said
             for b, f in zip(
                 [
                     b
