@@ -132,7 +132,7 @@ class SlackSender:
         notes = [
             MessageRef(PLATFORM, NOTE, *where)
             for (mid, target), where in self._posted.items()
-            if mid == message.id and where not in cards and not target.startswith("upload:")
+            if mid == message.id and where not in cards
         ]
         for key in [k for k in self._posted if k[0] == message.id]:
             del self._posted[key]  # delivered: the outbox will not ask again
