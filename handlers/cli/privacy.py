@@ -85,7 +85,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
     if not args.confirm and not (args.reason or "").strip():
         raise ConfigError("erase", "--reason", "say why the case is to be erased")
-    return with_service(run)
+    return with_service(run, writes="erase")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

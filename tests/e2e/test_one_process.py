@@ -28,6 +28,9 @@ async def test_a_second_server_on_the_same_folder_exits_2_naming_the_first(tmp_p
         purge = app_py(env, "purge")
         assert purge.returncode == 2 and f"process {first.proc.pid}" in purge.stderr
         assert app_py(env, "purge", "--dry-run").returncode == 0
+        erase = ("erase", "OAK-2026-0001", "--reason", "Filed by mistake", "--by")
+        erase = app_py(env, *erase, "head@oakprimary.example")
+        assert erase.returncode == 2 and f"process {first.proc.pid}" in erase.stderr
     finally:
         first.stop()
     # Once it has stopped (or died: the system drops a dead process's lock), the folder is free.
