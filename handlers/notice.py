@@ -50,6 +50,7 @@ def mount(app: web.Application, trust: Trust) -> None:
         return serve(icon, "image/svg+xml", "max-age=86400")
 
     app.router.add_get(html.STYLESHEET, stylesheet)
+    app.router.add_get("/web.css", stylesheet)  # its address before it became a static asset
     app.router.add_get(html.FAVICON, favicon)
     app.router.add_get("/favicon.ico", favicon)  # browsers ask for it by habit
 

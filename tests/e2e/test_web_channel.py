@@ -114,9 +114,10 @@ async def test_python_app_py_says_where_to_click(tmp_path: Path) -> None:
                 assert "Demo identity: this is not sign-in." in page
                 assert r.headers["Content-Security-Policy"].startswith("default-src 'none'")
             assert '<link rel="stylesheet" href="/static/style.css">' in page
-            async with http.get(f"{server.url}/static/style.css") as r:
-                assert r.status == 200 and r.content_type == "text/css"
-                assert await r.text() == STYLESHEET.read_text(encoding="utf-8")
+            for path in ("/static/style.css", "/web.css"):  # the old address still answers
+                async with http.get(f"{server.url}{path}") as r:
+                    assert r.status == 200 and r.content_type == "text/css"
+                    assert await r.text() == STYLESHEET.read_text(encoding="utf-8")
     finally:
         server.stop()
     log = server.log.read_text()
