@@ -60,6 +60,24 @@ async def file_through_the_form(person: People, post=POST, people=PEOPLE, what=W
     return re.search(r"/cases/([A-Z]+-\d{4}-\d{4})/receipt", url)[1]
 
 
+async def urgent_with_a_task_for_the_dsl(
+    server: Server, person: People, what: list, action_id: str
+) -> tuple[str, Browser, str]:
+    """File through the form; the case is urgent with one task, action_id, owned by the DSL, and
+    the DSL's inbox says so. The reference, the DSL's browser and that inbox."""
+    ref = await file_through_the_form(person, what=what)
+    await server.idle()
+    case = (await server.service.get(ref)).case
+    assert case.urgency is Urgency.URGENT
+    assert [(t.action_id, t.owner.email) for t in case.tasks] == [
+        (action_id, "dsl@oakprimary.example")
+    ]
+    dsl = await person("dsl@oakprimary.example")
+    _, inbox = await dsl.get("/inbox")
+    assert f"URGENT report {ref}" in inbox
+    return ref, dsl, inbox
+
+
 async def test_the_form_asks_the_safeguarding_question_in_plain_words(tmp_path: Path) -> None:
     async with web(tmp_path) as (server, person):
         teacher = await person("teacher@oakprimary.example")
@@ -79,16 +97,9 @@ async def test_allegation_against_staff_reaches_the_dsl_with_the_lado_task(
 ) -> None:
     async with web(tmp_path) as (server, person):
         what = [*WHAT, ("allegation_against_staff", "yes")]
-        ref = await file_through_the_form(person, what=what)
-        await server.idle()
-        case = (await server.service.get(ref)).case
-        assert case.urgency is Urgency.URGENT
-        assert [(t.action_id, t.owner.email) for t in case.tasks] == [
-            ("lado_referral", "dsl@oakprimary.example")
-        ]
-        dsl = await person("dsl@oakprimary.example")
-        _, inbox = await dsl.get("/inbox")
-        assert f"URGENT report {ref}" in inbox
+        ref, dsl, inbox = await urgent_with_a_task_for_the_dsl(
+            server, person, what, "lado_referral"
+        )
         assert "an allegation against a member of staff or volunteer" in inbox
         _, page = await dsl.get(f"/cases/{ref}")
         assert "Consider a referral to the LADO (within 1 working day)" in page
@@ -188,16 +199,10 @@ async def test_the_dsl_advises_then_the_head_can_approve_the_conversation(tmp_pa
 async def test_a_child_at_risk_reaches_the_dsl_with_the_social_care_task(tmp_path: Path) -> None:
     async with web(tmp_path) as (server, person):
         what = [("categories", "complaints"), ("facts", "child_at_risk"), *WHAT[1:]]
-        ref = await file_through_the_form(person, what=what)
-        await server.idle()
-        case = (await server.service.get(ref)).case
-        assert case.urgency is Urgency.URGENT
-        assert [(t.action_id, t.owner.email) for t in case.tasks] == [
-            ("social_care_referral", "dsl@oakprimary.example")
-        ]
-        dsl = await person("dsl@oakprimary.example")
-        _, inbox = await dsl.get("/inbox")
-        assert f"URGENT report {ref}" in inbox and "a child may be at risk" in inbox
+        _, _, inbox = await urgent_with_a_task_for_the_dsl(
+            server, person, what, "social_care_referral"
+        )
+        assert "a child may be at risk" in inbox
         assert "Consider a referral to children&#39;s social care" in inbox
 
 
